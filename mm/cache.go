@@ -100,17 +100,15 @@ func (c *Cache) Init(name string, objSize, align uintptr, pages *Buddy) {
 func (c *Cache) InitWindow(name string, objSize, align uintptr, pages *Buddy, window uintptr) {
 	*c = Cache{name: name, pages: pages, window: window}
 	c.id = uintptr(cacheIDs.Add(1))
-	if align == 0 {
-		align = ptrSize
-	}
-	if align < ptrSize {
-		// Headers and bitmaps are word-aligned; smaller object alignment gains
-		// little and would complicate the layout.
-		align = ptrSize
-	}
 	if pages == nil || objSize == 0 || align&(align-1) != 0 || align > PageSize ||
 		window&(PageSize<<MaxOrder-1) != 0 || objSize > PageSize<<MaxOrder {
 		return
+	}
+	if align < ptrSize {
+		// Objects are at least word-aligned (0 asks for the default): the
+		// header before them is made of words, and smaller alignment would
+		// save little.
+		align = ptrSize
 	}
 	c.stride = (objSize + align - 1) &^ (align - 1)
 	chosen := false

@@ -53,7 +53,7 @@ func zeroBytes(a, n uintptr) {
 // Bitmaps are arrays of uint32 words at an address; bit i is bit i%32 of word
 // i/32. They are word-sized so that range operations touch 32 pages per step.
 
-// bitSpan calls the range [start, start+n) one word at a time: it returns the
+// bitSpan cuts the range [start, start+n) one word at a time: it returns the
 // word address and mask of the first word and how many bits it covers.
 func bitSpan(bm, start, n uintptr) (w uintptr, mask uint32, m uintptr) {
 	off := start & 31
@@ -69,8 +69,20 @@ func bitSpan(bm, start, n uintptr) (w uintptr, mask uint32, m uintptr) {
 	return bm + (start>>5)*4, mask, m
 }
 
+// Each range operation handles a partial first word, then whole words in a
+// tight loop (max-order blocks are 32 whole words), then a partial last word.
+
 func setBits(bm, start, n uintptr) {
 	for n > 0 {
+		if start&31 == 0 && n >= 32 {
+			w := bm + (start>>5)*4
+			for ; n >= 32; n -= 32 {
+				*u32At(w) = ^uint32(0)
+				w += 4
+				start += 32
+			}
+			continue
+		}
 		w, mask, m := bitSpan(bm, start, n)
 		*u32At(w) |= mask
 		start += m
@@ -80,6 +92,15 @@ func setBits(bm, start, n uintptr) {
 
 func clearBits(bm, start, n uintptr) {
 	for n > 0 {
+		if start&31 == 0 && n >= 32 {
+			w := bm + (start>>5)*4
+			for ; n >= 32; n -= 32 {
+				*u32At(w) = 0
+				w += 4
+				start += 32
+			}
+			continue
+		}
 		w, mask, m := bitSpan(bm, start, n)
 		*u32At(w) &^= mask
 		start += m
@@ -87,8 +108,20 @@ func clearBits(bm, start, n uintptr) {
 	}
 }
 
+// anyBits reports whether any bit of the range is set.
 func anyBits(bm, start, n uintptr) bool {
 	for n > 0 {
+		if start&31 == 0 && n >= 32 {
+			w := bm + (start>>5)*4
+			for ; n >= 32; n -= 32 {
+				if *u32At(w) != 0 {
+					return true
+				}
+				w += 4
+				start += 32
+			}
+			continue
+		}
 		w, mask, m := bitSpan(bm, start, n)
 		if *u32At(w)&mask != 0 {
 			return true
@@ -99,8 +132,20 @@ func anyBits(bm, start, n uintptr) bool {
 	return false
 }
 
+// allBits reports whether every bit of the range is set.
 func allBits(bm, start, n uintptr) bool {
 	for n > 0 {
+		if start&31 == 0 && n >= 32 {
+			w := bm + (start>>5)*4
+			for ; n >= 32; n -= 32 {
+				if *u32At(w) != ^uint32(0) {
+					return false
+				}
+				w += 4
+				start += 32
+			}
+			continue
+		}
 		w, mask, m := bitSpan(bm, start, n)
 		if *u32At(w)&mask != mask {
 			return false
@@ -114,6 +159,15 @@ func allBits(bm, start, n uintptr) bool {
 func countBits(bm, start, n uintptr) uintptr {
 	var c uintptr
 	for n > 0 {
+		if start&31 == 0 && n >= 32 {
+			w := bm + (start>>5)*4
+			for ; n >= 32; n -= 32 {
+				c += uintptr(bits.OnesCount32(*u32At(w)))
+				w += 4
+				start += 32
+			}
+			continue
+		}
 		w, mask, m := bitSpan(bm, start, n)
 		c += uintptr(bits.OnesCount32(*u32At(w) & mask))
 		start += m
