@@ -95,7 +95,8 @@ func MetaBytes(npages uintptr) uintptr {
 // at meta as metadata. base must be aligned to PageSize<<MaxOrder so that
 // block alignment relative to base is also physical alignment (the caller
 // aligns it down and simply never frees the leading pages). Every page starts
-// reserved; the caller releases usable ranges with FreeRange.
+// reserved; the caller releases usable ranges with FreeRange. The metadata
+// may be carved from the bank itself, as long as its pages are never freed.
 //
 // Init cannot report an error to trap-free callers by panicking; on a
 // misaligned base, an empty or oversized range, a range that wraps the address

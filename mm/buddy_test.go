@@ -364,3 +364,21 @@ func TestStatsCounters(t *testing.T) {
 		t.Fatalf("%+v", s)
 	}
 }
+
+func TestZeroValuesRefuse(t *testing.T) {
+	var b Buddy
+	if _, ok := b.Alloc(0); ok || b.Free(fakeBase, 0) || b.FreeRange(0, 1) || b.Claim(0, 1) || b.IsFree(0) || b.IsUsed(0) {
+		t.Fatal("zero Buddy serves requests")
+	}
+	if _, ok := b.AllocRun(1); ok {
+		t.Fatal("zero Buddy serves AllocRun")
+	}
+	var c Cache
+	if _, ok := c.Alloc(); ok || c.Free(fakeBase) {
+		t.Fatal("zero Cache serves requests")
+	}
+	c.Shrink()
+	if b.Stats().Failures != 5 || c.Stats().Failures != 2 {
+		t.Fatalf("refusals not counted: %+v %+v", b.Stats(), c.Stats())
+	}
+}

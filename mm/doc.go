@@ -2,25 +2,29 @@
 // allocator of the page frames of one memory bank (Buddy) and fixed-size kernel
 // object caches carved from its pages (Cache).
 //
-// Trap-safe: after Init, every method of Buddy and Cache (except Cache.Name's
-// caller using the string it returns, which is static) may be called from trap
-// context on a per-core trap stack: no method allocates from the Go heap, blocks
-// on a Go primitive, stores a Go pointer, creates an interface, or panics on bad
-// input. Misuse (double free, foreign pointer, out-of-range address, bad order)
-// is refused with a false result and counted in Stats().Failures. Each allocator
-// serialises its callers with a spinlock held for a bounded, short time (the
-// longest holds are AllocRun's bitmap scan and FreeRange/Claim over long ranges,
-// which are linear in the range or bank size). The spinlock does not mask
-// interrupts: if an interrupt handler may use an allocator that the interrupted
-// code may be holding, the caller must mask interrupts around the call.
+// Trap-safe: after Init, every method of Buddy and Cache may be called from
+// trap context (syscall emulation, page faults) on a per-core trap stack. No
+// method allocates from the Go heap, blocks on a Go primitive, stores a Go
+// pointer, creates an interface or panics on bad input: misuse (double free,
+// a pointer or range the allocator did not hand out, an address outside the
+// bank, a bad order) is refused with a false result, changes nothing and is
+// counted in the Failures statistic. The zero value of either type refuses
+// every request until Init. Each allocator serialises its callers with a
+// spinlock held for short sections; the longest are linear in the size of the
+// request (FreeRange, Claim, AllocRun) or, for AllocRun when no single free
+// block holds the run, in the size of the bank (a bitmap scan at 32 pages a
+// step). The spinlock does not mask interrupts: if an interrupt handler may
+// use an allocator that the code it interrupted may hold, the caller must
+// mask interrupts around the call. A Cache calls its Buddy while holding its
+// own lock, never the other way round.
 //
-// Init methods are not trap-safe: call them once, in thread context, before any
-// other method, and never concurrently with other methods.
+// Init and InitWindow are not trap-safe: call them once, in thread context,
+// before any other method, and never concurrently with other methods.
 //
 // A Buddy holds only integers and addresses, never Go pointers, and keeps its
-// metadata in memory handed to Init by address, so a Buddy (and its metadata)
-// may live in raw memory shared between kernel instances. The Buddy never reads
-// or writes the pages it manages; a Cache does (it keeps slab headers and hands
-// out zeroed objects), so a Cache needs a Buddy whose pages are addressable
-// through the window given to InitWindow.
+// per-page metadata in memory handed to Init by address, so a Buddy may itself
+// live in raw memory reached by several kernel instances. The Buddy never
+// reads or writes the pages it manages. A Cache does (slab headers and zeroed
+// objects), so its Buddy's pages must be addressable, directly or through the
+// window given to InitWindow.
 package mm

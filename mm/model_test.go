@@ -97,7 +97,9 @@ func runBuddyModel(t *testing.T, data []byte) {
 	}
 	idxOf := func(a uintptr) uintptr { return (a - base) / PageSize }
 
-	for steps := 0; r.more() && steps < 2000; steps++ {
+	// Steps are capped so that one input stays in the tens of milliseconds:
+	// the fuzzer re-runs an input many times when it minimises it.
+	for steps := 0; r.more() && steps < 600; steps++ {
 		switch op := r.u8() % 9; op {
 		case 0, 1: // Alloc
 			k := uint(r.u8() % (MaxOrder + 2))
