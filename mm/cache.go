@@ -64,8 +64,8 @@ const (
 	hMagic = iota // slabMagic while the slab belongs to a cache, 0 once given back
 	hOwner        // Cache.id
 	hSelf         // the slab's own address, so a copied header does not pass
-	hNext         // partial list links
-	hPrev         //
+	hNext         // next slab on the partial list
+	hPrev         // previous slab on the partial list
 	hInUse        // objects handed out from this slab
 	hHint         // lowest bitmap word that may have a clear bit
 	hWords
