@@ -1,0 +1,5 @@
+//go:build !race
+
+package dqdt
+
+const raceBuild = false
