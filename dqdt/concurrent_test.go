@@ -95,12 +95,15 @@ func TestStableAnswersUnderChurn(t *testing.T) {
 		var wg sync.WaitGroup
 		var stop atomic.Bool
 		var threads atomic.Int64
+		var asked atomic.Int64
 		for g := 0; g < 3; g++ {
 			wg.Add(1)
 			go func(seed int64) {
 				defer wg.Done()
 				r := rand.New(rand.NewSource(seed))
-				for i := 0; i < 1500; i++ {
+				// Go on until the readers have asked enough: on a loaded
+				// machine they may not be scheduled before 1500 updates.
+				for i := 0; i < 1500 || asked.Load() < 300; i++ {
 					c := churn[r.Intn(len(churn))]
 					_, cores := topo.ClusterCores(c)
 					switch r.Intn(4) {
@@ -117,7 +120,6 @@ func TestStableAnswersUnderChurn(t *testing.T) {
 			}(int64(g))
 		}
 		var readers sync.WaitGroup
-		var asked atomic.Int64
 		for g := 0; g < 2; g++ {
 			readers.Add(1)
 			go func(seed int64) {
@@ -128,15 +130,18 @@ func TestStableAnswersUnderChurn(t *testing.T) {
 					a := &want[c]
 					if pc, core := tree.PlaceThread(c); pc != a.place || core != a.core {
 						t.Errorf("under churn PlaceThread(%d) = (%d,%d), quiescent (%d,%d)", c, pc, core, a.place, a.core)
+						asked.Add(1 << 40) // release the updaters
 						return
 					}
 					if mc := tree.MostLoaded(c); mc != a.most {
 						t.Errorf("under churn MostLoaded(%d) = %d, quiescent %d", c, mc, a.most)
+						asked.Add(1 << 40) // release the updaters
 						return
 					}
 					for i, q := range mqs {
 						if fc := tree.FindMemory(c, q.k, q.n); fc != a.mem[i] {
 							t.Errorf("under churn FindMemory(%d, %d, %d) = %d, quiescent %d", c, q.k, q.n, fc, a.mem[i])
+							asked.Add(1 << 40) // release the updaters
 							return
 						}
 					}
@@ -175,13 +180,14 @@ func TestConvergenceAfterChaos(t *testing.T) {
 			var wg sync.WaitGroup
 			var stop atomic.Bool
 			var threads atomic.Int64
+			var asked atomic.Int64
 			for g := 0; g < 4; g++ {
 				wg.Add(1)
 				go func(seed int64) {
 					defer wg.Done()
 					r := rand.New(rand.NewSource(seed))
 					var free [Orders]uint32
-					for i := 0; i < mc.ops; i++ {
+					for i := 0; i < mc.ops || asked.Load() < 100; i++ {
 						c := r.Intn(n)
 						if r.Intn(2) == 0 {
 							c = r.Intn(min(n, 3)) // a hot spot: same leaves, same ancestors
@@ -218,20 +224,25 @@ func TestConvergenceAfterChaos(t *testing.T) {
 						c, core := tree.PlaceThread(near)
 						if _, cores := topo.ClusterCores(c); c < 0 || c >= n || core < 0 || core >= cores {
 							t.Errorf("PlaceThread(%d) = (%d,%d)", near, c, core)
+							asked.Add(1 << 40) // release the updaters
 							return
 						}
 						if c := tree.FindMemory(near, r.Intn(Orders), uint32(1+r.Intn(4))); c < -1 || c >= n {
 							t.Errorf("FindMemory(%d) = %d", near, c)
+							asked.Add(1 << 40) // release the updaters
 							return
 						}
 						if c := tree.MostLoaded(near); c < -1 || c >= n {
 							t.Errorf("MostLoaded(%d) = %d", near, c)
+							asked.Add(1 << 40) // release the updaters
 							return
 						}
 						if s := tree.Total(); s.Clusters != uint32(n) || s.Cores != uint32(mc.cores) {
 							t.Errorf("Total statics changed: %+v", s)
+							asked.Add(1 << 40) // release the updaters
 							return
 						}
+						asked.Add(1)
 					}
 				}(int64(round*10 + 7 + g))
 			}
