@@ -91,10 +91,12 @@ func (t *Table) InlFileLine(fr InlFrame) (file string, line int) {
 // header does not record it; the Go 1.26 linker places it right after the
 // last _func record (with its pcdata and funcdata offsets), aligned to the
 // largest alignment of the funcdata symbols, which the table does not record
-// either. So each plausible alignment is tried, and the first base at which
-// the inline trees of a sample of functions look well formed wins: zero pad
-// bytes after the funcID, a name offset at the start of a name, a parent pc
-// inside the function. Returns 0 if no base fits.
+// either. So each plausible alignment gives a candidate base, and the inline
+// trees of a sample of functions are read from each: a candidate where some
+// entry is malformed is out, and among the others the one where most entries
+// look like real calls wins (zero padding before the funcdata reads as
+// well-formed but empty entries, so a base too low by a multiple of the entry
+// size is otherwise hard to tell apart). Returns 0 if no candidate fits.
 func (t *Table) locateFuncdata() uint32 {
 	last, ok := t.u32(uint64(t.functab) + 8*uint64(t.nfunc-1) + 4)
 	if !ok {
@@ -110,27 +112,31 @@ func (t *Table) locateFuncdata() uint32 {
 	if end > uint64(len(t.data)) {
 		return 0
 	}
+	best, bestScore := uint64(0), -1
+	prev := uint64(0)
 	for align := uint64(4); align <= 64; align *= 2 {
 		base := (end + align - 1) &^ (align - 1)
 		if base >= uint64(len(t.data)) {
 			break
 		}
-		if align > 4 && base == (end+align/2-1)&^(align/2-1) {
-			continue // same base as the previous alignment
+		if base == prev {
+			continue
 		}
-		if t.inlTreesFit(uint32(base)) {
-			return uint32(base)
+		prev = base
+		if ok, score := t.inlTreesFit(uint32(base)); ok && score > bestScore {
+			best, bestScore = base, score
 		}
 	}
-	return 0
+	return uint32(best)
 }
 
-// inlTreesFit checks the inline trees of up to 64 functions against base as
-// the funcdata start: every entry that the function's PCDATA_InlTreeIndex
-// table refers to must have zero pad bytes, a small funcID, a name offset at
-// the start of a name, a non-negative start line and a parent pc that is an
-// instruction offset inside the function.
-func (t *Table) inlTreesFit(base uint32) bool {
+// inlTreesFit reads the inline trees of up to 64 functions with base as the
+// funcdata start. Every entry that a function's PCDATA_InlTreeIndex table
+// refers to must have zero pad bytes, a small funcID, a name offset at the
+// start of a name, a non-negative start line and a parent pc that is an
+// instruction offset inside the function; the score counts the entries that
+// also have a non-zero name offset, start line and parent pc.
+func (t *Table) inlTreesFit(base uint32) (ok bool, score int) {
 	const sample = 64
 	seen := 0
 	for i := uint32(0); i < t.nfunc && seen < sample; i++ {
@@ -152,26 +158,31 @@ func (t *Table) inlTreesFit(base uint32) bool {
 		for k := int64(0); k <= int64(top); k++ {
 			e := uint64(base) + uint64(v) + inlinedCallSz*uint64(k)
 			if e+inlinedCallSz > uint64(len(t.data)) {
-				return false
+				return false, 0
 			}
 			d := t.data[e : e+inlinedCallSz]
 			if d[0] > 63 || d[1] != 0 || d[2] != 0 || d[3] != 0 {
-				return false
+				return false, 0
 			}
 			nameOff := le32(d, 4)
 			np := uint64(t.funcname) + uint64(nameOff)
 			if np >= uint64(t.funcnameEnd) || (nameOff != 0 && t.data[np-1] != 0) {
-				return false
+				return false, 0
 			}
-			if parent := le32(d, 8); parent >= size || parent%pcQuantum != 0 {
-				return false
+			parent := le32(d, 8)
+			if parent >= size || parent%pcQuantum != 0 {
+				return false, 0
 			}
-			if int32(le32(d, 12)) < 0 {
-				return false
+			line := int32(le32(d, 12))
+			if line < 0 {
+				return false, 0
+			}
+			if nameOff != 0 && parent != 0 && line != 0 {
+				score++
 			}
 		}
 	}
-	return true
+	return true, score
 }
 
 // maxPCData returns the largest value in f's pcdata table number table.

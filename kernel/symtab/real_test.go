@@ -124,6 +124,7 @@ func TestRealFuncIDs(t *testing.T) {
 		{"runtime.rt0_go", FuncIDRt0Go, true},
 		{"runtime.gopanic", FuncIDGopanic, false},
 		{"runtime.sigpanic", FuncIDSigpanic, false},
+		{"runtime.asyncPreempt", FuncIDAsyncPreempt, false},
 		{"main.chainD", FuncIDNormal, false},
 	} {
 		addr, ok := im.syms[c.name]

@@ -88,13 +88,15 @@ const (
 // Function IDs the unwinder and the formatter care about (internal/abi.FuncID,
 // Go 1.26 numbering; the tests check them against a real binary).
 const (
-	FuncIDNormal   = 0
-	FuncIDGoexit   = 8
-	FuncIDGopanic  = 10
-	FuncIDMstart   = 14
-	FuncIDRt0Go    = 16
-	FuncIDSigpanic = 20
-	FuncIDWrapper  = 23
+	FuncIDNormal       = 0
+	FuncIDAsyncPreempt = 3
+	FuncIDDebugCallV2  = 6
+	FuncIDGoexit       = 8
+	FuncIDGopanic      = 10
+	FuncIDMstart       = 14
+	FuncIDRt0Go        = 16
+	FuncIDSigpanic     = 20
+	FuncIDWrapper      = 23
 )
 
 // Table reads one pclntab. The zero Table is empty: every lookup fails.

@@ -230,6 +230,10 @@ func synthProgram() synthTable {
 					{id: FuncIDWrapper, name: "main.g", parentPc: 0xc, startLine: 60},
 					{id: FuncIDNormal, name: "main.h", parentPc: 0x14, startLine: 70},
 				}},
+			// What the runtime's signal handler makes a faulting function
+			// call: the unwinder must step over the word it pushes.
+			{name: "runtime.sigpanic", size: 0x20, id: FuncIDSigpanic, startLine: 900,
+				pcsp: []run{{0x8, 0}, {0x20, 16}}, pcfile: []run{{0x20, 1}}, pcln: []run{{0x20, 901}}},
 		},
 	}
 }
@@ -251,7 +255,7 @@ func TestSynthLookups(t *testing.T) {
 		t.Errorf("funcdata start %#x, want a 16-aligned offset", tab.gofunc)
 	}
 	start, end := tab.TextRange()
-	if start != base || end != base+0x10+0x40+0x50+0x10+0x40 {
+	if start != base || end != base+0x10+0x40+0x50+0x10+0x40+0x20 {
 		t.Errorf("TextRange = %#x-%#x", start, end)
 	}
 	cases := []struct {
@@ -503,6 +507,34 @@ func TestSynthUnwind(t *testing.T) {
 	if n != 1 {
 		t.Errorf("misaligned SP: %d frames", n)
 	}
+	// runtime.sigpanic injected by a signal handler. The handler pushes R31
+	// below the interrupted SP and makes the interrupted pc sigpanic's
+	// return address; sigpanic then opens its 16-byte frame (saving that
+	// pc at 0(SP)). The kernel faults inside sigpanic.
+	sigpanic := base + 0xf0
+	inject := func(s synthStack, pc, sp, r31 uintptr) (synthStack, uintptr) {
+		s.words[sp-4] = uint32(r31)
+		s.words[sp-4-16] = uint32(pc)
+		return s, sp - 4 - 16
+	}
+	// ... interrupting the leaf (no frame: its caller is the pushed R31).
+	st, spSig := inject(newSynthStack(), base+0xa4, s.spLeaf, s.raMid)
+	n = tab.Unwind(sigpanic+0x10, spSig, base+0xa4, st.read, out[:])
+	w = append([]Frame{{PC: sigpanic + 0x10, SP: spSig}, {PC: base + 0xa4, SP: s.spLeaf}}, want[1:]...)
+	check("sigpanic from the leaf", out[:n], w)
+	// ... interrupting mid after its prologue (its R31 is stale: the caller
+	// comes from 0(SP)).
+	st, spSig = inject(newSynthStack(), s.raMid-8, s.spMid, 0x5555)
+	n = tab.Unwind(sigpanic+0x10, spSig, 0, st.read, out[:])
+	w = append([]Frame{{PC: sigpanic + 0x10, SP: spSig}, {PC: s.raMid - 8, SP: s.spMid}}, want[2:]...)
+	check("sigpanic from mid", out[:n], w)
+	// ... after a call through nil from mid: the pc is not Go code, so the
+	// handler left R31 (the return address into mid) as sigpanic's caller.
+	st, spSig = inject(newSynthStack(), s.raMid, s.spMid, s.raMid)
+	n = tab.Unwind(sigpanic+0x10, spSig, 0, st.read, out[:])
+	w = append([]Frame{{PC: sigpanic + 0x10, SP: spSig}, {PC: s.raMid, SP: s.spMid}}, want[2:]...)
+	check("sigpanic after a nil call", out[:n], w)
+
 	// Zero ra in a leaf: nothing more to find.
 	if n := tab.Unwind(base+0xa4, s.spLeaf, 0, s.read, out[:]); n != 1 {
 		t.Errorf("leaf with ra 0: %d frames", n)

@@ -40,6 +40,13 @@ func (fr Frame) LookupPC() uintptr {
 // SPDelta 0 (a leaf, a prologue before the SP adjustment, an epilogue after
 // it) means the caller is in ra; everywhere else it is read from 0(SP).
 //
+// Calls the runtime injects from its signal handler (runtime.sigpanic,
+// asyncPreempt, debugCallV2) are unwound as the runtime does: the handler
+// pushed the interrupted function's R31 in one word above the injected
+// frame and made the interrupted pc look like the caller, so that frame
+// reports the exact pc (Return is false) and, if it had no frame at that pc,
+// its caller is the pushed word.
+//
 // read returns the word at an address, or false if the address must not be
 // read; Unwind reads nothing else and only reads aligned words.
 //
@@ -58,7 +65,10 @@ func (t *Table) Unwind(pc, sp, ra uintptr, read func(addr uintptr) (uint32, bool
 		return 0
 	}
 	n := 0
-	innermost := true
+	// regLR: the frame's return address may still be in a register (ra),
+	// as in the innermost frame or one interrupted by an injected call.
+	// ret: pc is a return address.
+	regLR, ret := true, false
 	f, ok := t.FuncAt(pc)
 	if !ok {
 		out[0] = Frame{PC: pc, SP: sp}
@@ -71,24 +81,24 @@ func (t *Table) Unwind(pc, sp, ra uintptr, read func(addr uintptr) (uint32, bool
 			out[1] = Frame{PC: pc, SP: sp, Return: true}
 			return 2
 		}
-		innermost = false
+		regLR, ret = false, true
 	}
 	for n < len(out) {
-		out[n] = Frame{PC: pc, SP: sp, Func: f, Return: n > 0}
+		out[n] = Frame{PC: pc, SP: sp, Func: f, Return: ret}
 		n++
 		if t.Flag(f)&(FlagTopFrame|FlagSPWrite) != 0 {
 			break
 		}
-		switch t.FuncID(f) {
-		case FuncIDGoexit, FuncIDMstart, FuncIDRt0Go:
-			return n
+		id := t.FuncID(f)
+		if id == FuncIDGoexit || id == FuncIDMstart || id == FuncIDRt0Go {
+			break
 		}
 		delta, ok := t.spDelta(f, pc)
 		if !ok || delta < 0 || delta%ptrSize != 0 {
 			break
 		}
 		var lr uintptr
-		if innermost && delta == 0 {
+		if regLR && delta == 0 {
 			lr = ra
 		} else {
 			if sp%ptrSize != 0 {
@@ -101,11 +111,29 @@ func (t *Table) Unwind(pc, sp, ra uintptr, read func(addr uintptr) (uint32, bool
 			lr = uintptr(w)
 		}
 		next := sp + uintptr(delta)
-		if next < sp || (!innermost && next == sp) {
+		if next < sp || (!regLR && next == sp) {
 			break // wrapped, or no progress: the stack is not what the table says
 		}
 		if lr == 0 {
 			break
+		}
+		regLR, ret = false, true
+		if id == FuncIDSigpanic || id == FuncIDAsyncPreempt || id == FuncIDDebugCallV2 {
+			// lr is the interrupted pc; the word above this frame holds
+			// the interrupted function's R31.
+			pushed, ok := read(next)
+			if !ok {
+				break
+			}
+			next += ptrSize
+			if _, ok := t.FuncAt(lr); !ok {
+				// The runtime pretends nothing was called from a pc
+				// outside Go code: the caller is the pushed R31.
+				lr = uintptr(pushed)
+			} else {
+				ra = uintptr(pushed)
+				regLR, ret = true, false
+			}
 		}
 		nf, ok := t.FuncAt(lr)
 		if !ok {
@@ -116,7 +144,6 @@ func (t *Table) Unwind(pc, sp, ra uintptr, read func(addr uintptr) (uint32, bool
 			break
 		}
 		pc, sp, f = lr, next, nf
-		innermost = false
 	}
 	return n
 }
