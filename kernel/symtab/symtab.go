@@ -23,13 +23,25 @@
 //	functab      nfunc pairs {entry offset from runtime.text, _func offset},
 //	             one end entry, then the _func records, each followed by its
 //	             pcdata and funcdata offsets
-//	go:func.*    funcdata (inline trees, stack maps...), since Go 1.26
-//	             inside the section, right after the _func records
+//	go:func.*    funcdata (inline trees, stack maps...); the Go 1.26 linker
+//	             puts it inside the section, right after the _func records
 //	findfunctab  the runtime's pc-to-function bucket index (not used here)
 //
 // Function entries are offsets from the start of the module's text
 // (runtime.text), which the table itself does not record: see Init and
-// SetText.
+// SetText. In the kernel:
+//
+//	var tab symtab.Table // a global, set once at boot
+//	pcln, _ := symtab.Image()
+//	if err := tab.Init(pcln); err != nil { ... } // text base taken from the image
+//
+//	// at a fault, on the trap stack:
+//	var frames [32]symtab.Frame
+//	var line [512]byte
+//	n := tab.Unwind(epc, sp, ra, readWord, frames[:])
+//	for _, fr := range frames[:n] {
+//		uartWrite(tab.AppendFrame(line[:0], fr))
+//	}
 package symtab
 
 import "unsafe"
@@ -85,8 +97,8 @@ const (
 	FlagAsm      = 1 << 2 // the function is written in assembly
 )
 
-// Function IDs the unwinder and the formatter care about (internal/abi.FuncID,
-// Go 1.26 numbering; the tests check them against a real binary).
+// Function IDs the unwinder and its callers care about (internal/abi.FuncID,
+// Go 1.26 numbering; the tests check those a mipsle binary contains).
 const (
 	FuncIDNormal       = 0
 	FuncIDAsyncPreempt = 3

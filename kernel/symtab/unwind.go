@@ -122,7 +122,7 @@ func (t *Table) Unwind(pc, sp, ra uintptr, read func(addr uintptr) (uint32, bool
 			// lr is the interrupted pc; the word above this frame holds
 			// the interrupted function's R31.
 			pushed, ok := read(next)
-			if !ok {
+			if !ok || next+ptrSize < next {
 				break
 			}
 			next += ptrSize
