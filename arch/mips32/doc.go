@@ -1,0 +1,13 @@
+// Package mips32 holds what is specific to the MIPS32 cores this kernel runs
+// on: the exception vectors and the trap entry that saves a thread's registers,
+// the per-core block the vectors find through EBase, CP0 and TLB access, caches,
+// the 16550 UART, the PIIX4 devices of the malta board (RTC, PIT, ACPI
+// power-off), the Coherence Manager, Cluster Power Controller and GIC of the
+// P5600's CPS, and semihosting.
+//
+// Trap-safe: every function here may be called from trap context (per-core trap
+// stack, fake g, interrupts off). Nothing allocates, blocks or stores a Go pointer
+// into shared memory. The portable parts (frame and block layouts, register
+// names, exception names) also build on the host so that the layouts the
+// assembly relies on are checked by `go test`.
+package mips32

@@ -1,0 +1,556 @@
+package boot
+
+import (
+	"unsafe"
+
+	"almos/arch/mips32"
+	"almos/boot/cmdline"
+	"almos/kernel/cpu"
+	"almos/kernel/diag"
+	"almos/kernel/klog"
+	"almos/kernel/kmem"
+	"almos/kernel/krand"
+	"almos/kernel/ktime"
+	"almos/kernel/linux"
+	"almos/kernel/thread"
+	"almos/mm"
+	"almos/sched"
+)
+
+// Set by _kentry.
+var (
+	entryCount uint32
+	loaderArgs [4]uint32
+	bootG      [32]uintptr
+	bootStack  [131072]byte
+	// release[i] becomes core i's boot stack top when SMP bring-up lets
+	// it go.
+	release [mips32.MaxCPU]uintptr
+)
+
+// Per-core memory that must exist before any allocator: the EBase blocks
+// (aligned by hand, hence one spare), trap stacks and fault-report stacks.
+const (
+	trapStackSize = 32 << 10
+	nestStackSize = 16 << 10
+	idleStackSize = 512
+)
+
+var (
+	blockMem   [(mips32.MaxCPU + 1) * mips32.BlockSize]byte
+	trapStacks [mips32.MaxCPU][trapStackSize]byte
+	nestStacks [mips32.MaxCPU][nestStackSize]byte
+	idleStacks [mips32.MaxCPU][idleStackSize]byte
+
+	// The page allocator of RAM (one bank until clusters exist) and the
+	// kernel object caches carved from it.
+	Pages   mm.Buddy
+	Threads mm.Cache
+)
+
+// The heap window: KUSEG virtual addresses mapped onto RAM by wired TLB
+// entries. The Go runtime's heap must lie below 0x80000000.
+const (
+	windowBase = 0x40000000
+	windowMax  = 1 << 30
+)
+
+func imageBounds() (start, end uintptr)
+
+func block(id uint32) *mips32.Block {
+	base := (uintptr(unsafe.Pointer(&blockMem[0])) + mips32.BlockSize - 1) &^ (mips32.BlockSize - 1)
+	return (*mips32.Block)(kmem.Ptr(base + uintptr(id)*mips32.BlockSize))
+}
+
+func consolePutc(c byte) { mips32.ConsoleUART.Putc(c) }
+
+func consoleGetc() (byte, bool) { return mips32.ConsoleUART.Getc() }
+
+// Static buffers for what the boot loader passed: it lives in low memory the
+// kernel does not keep.
+var (
+	cmdlineBuf [1024]byte
+	cmdlineLen int
+	envBuf     [512]byte
+	envLen     int
+	memsize    uint64
+	ememsize   uint64
+	rngseed    [64]byte
+	rngseedLen int
+)
+
+// cstring copies the NUL-terminated string at p (a KSEG0 address from the
+// boot loader) into dst and returns its length.
+func cstring(p uint32, dst []byte) int {
+	if p < 0x80000000 || p >= 0xa0000000 {
+		return 0
+	}
+	n := 0
+	for n < len(dst) {
+		c := *(*byte)(kmem.Ptr(uintptr(p) + uintptr(n)))
+		if c == 0 {
+			break
+		}
+		dst[n] = c
+		n++
+	}
+	return n
+}
+
+// equal compares bytes with a string without converting (no allocation).
+func equal(b []byte, s string) bool {
+	if len(b) != len(s) {
+		return false
+	}
+	for i := range b {
+		if b[i] != s[i] {
+			return false
+		}
+	}
+	return true
+}
+
+func parseDec(b []byte) uint64 {
+	var v uint64
+	for _, c := range b {
+		if c < '0' || c > '9' {
+			break
+		}
+		v = v*10 + uint64(c-'0')
+	}
+	return v
+}
+
+// readLoaderArgs takes the command line and the memory sizes from QEMU's
+// boot loader: a1 = argv table (argv[1] is -append), a2 = envp table of
+// name, value pairs, a3 = low RAM size. With -semihosting a0 is -1.
+func readLoaderArgs() {
+	Boot.Semihosting = loaderArgs[0] == 0xffffffff
+	argv, envp := loaderArgs[1], loaderArgs[2]
+	if argv >= 0x80000000 && argv < 0xa0000000 {
+		p := *(*uint32)(kmem.Ptr(uintptr(argv) + 4))
+		cmdlineLen = cstring(p, cmdlineBuf[:])
+	}
+	if envp >= 0x80000000 && envp < 0xa0000000 {
+		var name [32]byte
+		for i := uintptr(0); i < 32; i += 2 {
+			np := *(*uint32)(kmem.Ptr(uintptr(envp) + 4*i))
+			vp := *(*uint32)(kmem.Ptr(uintptr(envp) + 4*i + 4))
+			if np == 0 {
+				break
+			}
+			n := cstring(np, name[:])
+			v := envBuf[envLen:]
+			m := cstring(vp, v)
+			switch {
+			case equal(name[:n], "memsize"):
+				memsize = parseDec(v[:m])
+			case equal(name[:n], "ememsize"):
+				ememsize = parseDec(v[:m])
+			case equal(name[:n], "rngseed"):
+				rngseedLen = copy(rngseed[:], v[:m])
+			}
+		}
+	}
+	Boot.RAMBytes = ememsize
+	if Boot.RAMBytes == 0 {
+		Boot.RAMBytes = memsize
+	}
+	if Boot.RAMBytes == 0 {
+		Boot.RAMBytes = uint64(loaderArgs[3])
+	}
+	Boot.Cmdline = unsafe.String(&cmdlineBuf[0], cmdlineLen)
+	if cmdlineLen == 0 {
+		Boot.Cmdline = ""
+	}
+}
+
+// initCaches invalidates the L1 caches by index and makes KSEG0 cacheable.
+// QEMU does not model caches; a real core needs this before K0 changes.
+func initCaches(coherent bool) {
+	c1 := mips32.Config1()
+	isets := uintptr(64) << ((c1 >> 22) & 7)
+	iline := uintptr(0)
+	if l := (c1 >> 19) & 7; l != 0 {
+		iline = 2 << l
+	}
+	iways := uintptr((c1>>16)&7) + 1
+	dsets := uintptr(64) << ((c1 >> 13) & 7)
+	dline := uintptr(0)
+	if l := (c1 >> 10) & 7; l != 0 {
+		dline = 2 << l
+	}
+	dways := uintptr((c1>>7)&7) + 1
+	mips32.ClearTagLo()
+	if iline != 0 {
+		mips32.ICacheIndexStoreTag(0x80000000, isets*iways*iline, iline)
+	}
+	if dline != 0 {
+		mips32.DCacheIndexStoreTag(0x80000000, dsets*dways*dline, dline)
+	}
+	k0 := uint32(3) // cacheable, non-coherent, write-back
+	if coherent {
+		k0 = 5 // cacheable, coherent write-back: the CM keeps cores coherent
+	}
+	mips32.SetConfig(mips32.Config()&^7 | k0)
+	icacheLine = iline
+	cacheDesc.S("L1 I ").U(uint64(isets * iways * iline >> 10)).S(" KiB ").U(uint64(iways)).S("-way ").U(uint64(iline)).S(" B lines, D ").
+		U(uint64(dsets * dways * dline >> 10)).S(" KiB ").U(uint64(dways)).S("-way ").U(uint64(dline)).S(" B lines, KSEG0 cache attribute ").U(uint64(k0))
+}
+
+var (
+	icacheLine uintptr
+	cacheDesc  klog.Line
+)
+
+// installVectors writes "j trapEntry; nop" at each vector of core id's
+// block and points EBase at it.
+func installVectors(id uint32) *mips32.Block {
+	b := block(id)
+	entry := uint32(mips32.TrapEntryAddr())
+	j := 2<<26 | (entry>>2)&0x3ffffff
+	for _, off := range [...]uintptr{mips32.VecRefill, mips32.VecCacheError, mips32.VecGeneral, mips32.VecInterrupt} {
+		w := (*[2]uint32)(unsafe.Pointer(&b.Vectors[off]))
+		w[0] = j
+		w[1] = 0
+	}
+	if icacheLine != 0 {
+		mips32.SyncICache(uintptr(unsafe.Pointer(b)), 0x400, icacheLine)
+	}
+	b.ID = id
+	b.TrapSP = uintptr(unsafe.Pointer(&trapStacks[id][0])) + trapStackSize - 16
+	b.SetFakeG(uintptr(unsafe.Pointer(&trapStacks[id][0])), uintptr(unsafe.Pointer(&trapStacks[id][0]))+trapStackSize, 2048)
+	b.TrapG = uintptr(unsafe.Pointer(&b.G[0]))
+	b.NestFrame = uintptr(unsafe.Pointer(&b.Nest))
+	b.NestSP = uintptr(unsafe.Pointer(&nestStacks[id][0])) + nestStackSize - 16
+	// EBase may be written only with Status.BEV set.
+	st := mips32.Status()
+	mips32.SetStatus(st | mips32.StatusBEV)
+	mips32.SetEBase(uint32(uintptr(unsafe.Pointer(b))))
+	return b
+}
+
+// TLB entry helpers.
+func pageMask(size uint32) uint32 { return (size>>12 - 1) << 13 }
+
+func entryLo(pa uint64, cache uint32, valid bool) uint32 {
+	if !valid {
+		return 0
+	}
+	return uint32(pa>>12)<<6 | cache<<3 | 1<<2 | 1<<1 | 1 // D, V, G
+}
+
+var windowEntries int
+
+// mapWindow maps [windowBase, windowBase+size) onto physical RAM from
+// phys with wired TLB entries, largest pages first, and invalidates every
+// other entry.
+func mapWindow(phys uint64, size uint32, cache uint32) {
+	entries := (mips32.Config1()>>25)&0x3f + 1
+	var idx uint32
+	off := uint32(0)
+	sizes := [...]uint32{256 << 20, 64 << 20, 16 << 20, 4 << 20, 1 << 20, 256 << 10, 64 << 10, 16 << 10, 4 << 10}
+	for off < size && idx < entries {
+		for _, s := range sizes {
+			if s > size-off || off%(2*s) != 0 {
+				continue
+			}
+			both := size-off >= 2*s
+			mips32.WriteTLB(idx, (windowBase+off)&^0x1fff, entryLo(phys+uint64(off), cache, true), entryLo(phys+uint64(off+s), cache, both), pageMask(s))
+			idx++
+			if both {
+				off += 2 * s
+			} else {
+				off += s
+			}
+			break
+		}
+	}
+	mips32.SetWired(idx)
+	windowEntries = int(idx)
+	// The other entries map distinct unmapped KSEG0 pages, invalid, so that
+	// no two entries can ever match the same address.
+	for i := idx; i < entries; i++ {
+		mips32.WriteTLB(i, 0x80000000+i<<14, 0, 0, 0)
+	}
+}
+
+// cmdline problems found in early boot
+var cmdlineStops int
+
+func reportProblem(p cmdline.Problem) {
+	var l klog.Line
+	l.S("cmdline: \"").S(p.Word).S("\": ").S(p.What)
+	if p.Opt != nil {
+		what, lo, hi := p.Opt.Accepted()
+		l.S("; ").S(p.Key).S(" takes ").S(what)
+		if lo != 0 || hi != 0 {
+			l.S(" (").D(lo).S("..").D(hi).S(")")
+		}
+		if p.OnError == cmdline.Default {
+			l.S("; using the default ").S(p.Opt.Default)
+		}
+	} else {
+		l.S(" (known keys:")
+		for i := range cmdline.Options {
+			l.S(" ").S(cmdline.Options[i].Key)
+		}
+		l.S(")")
+	}
+	l.Print()
+}
+
+// early initializes the machine and returns the stack pointer of the Go
+// runtime's start frame.
+func early() uintptr {
+	mips32.ConsoleUART.Init()
+	klog.Device = consolePutc
+	klog.CPU = mips32.CPUNum
+	maskPICs()
+	readLoaderArgs()
+
+	diag.PowerOff = PowerOff
+	var l klog.Line
+	if err := diag.InitSymbols(); err != nil {
+		l.S("early boot: no symbol table: ").S(err.Error()).Print()
+	}
+	l.S("\nALMOS ").S(Version).S(": Advanced Locality Management Operating System, in Go").Print()
+
+	// The CPS: a Coherence Manager at the address CMGCRBase names means
+	// several cores and a GIC.
+	// With -smp 1 QEMU still reports the GCR address in CP0 but the
+	// registers read 0: check GCR_BASE itself.
+	gcr := uintptr(mips32.CMGCRBase()) << 4
+	hasCM := mips32.Config3()&(1<<29) != 0 && gcr == 0x1fbf8000 &&
+		mips32.Read32(gcrBase+0x08)&0xffff8000 == 0x1fbf8000
+	Boot.Cores = 1
+	if hasCM {
+		Boot.Cores = cpsInit()
+	}
+	cpu.Possible = Boot.Cores
+	initCaches(hasCM)
+	Boot.CacheInfo = unsafe.String(&cacheDesc.Bytes()[0], len(cacheDesc.Bytes()))
+
+	b := installVectors(0)
+	// Until the first thread exists, an exception can only be a fault of
+	// early boot itself: report it.
+	b.CurFrame = uintptr(unsafe.Pointer(&earlyFrame))
+	mips32.SetHandlers(earlyFault, nestedFault)
+	mips32.SetStatus(mips32.Status() &^ (mips32.StatusBEV | mips32.StatusERL | mips32.StatusEXL | mips32.StatusIE | mips32.StatusKSU))
+
+	// Clock: calibrate Count (and the GIC counter) against the PIT.
+	var clockHz uint64
+	if hasCM {
+		Boot.CountHz, clockHz = calibrate(5, gicCounter)
+		Boot.ClockName = "GIC shared counter"
+	} else {
+		Boot.CountHz, _ = calibrate(5, nil)
+		clockHz = Boot.CountHz
+		Boot.ClockName = "CP0 Count (widened to 64 bits)"
+	}
+	Boot.ClockHz = clockHz
+	cpu.InitCountClock(Boot.CountHz)
+	wall := readRTC() * 1e9
+	if hasCM {
+		// Time 0 is the kernel's entry: back-date the GIC origin by the
+		// Count ticks since then.
+		since := uint64(mips32.Count()-entryCount) * clockHz / Boot.CountHz
+		now := gicCounter()
+		ktime.Init(gicCounter, clockHz, wall)
+		ktime.Rebase(now - since)
+	} else {
+		cpu.CountClock64() // prime the widening with the entry time
+		ktime.Init(cpu.CountClock64, clockHz, wall)
+		ktime.Rebase(uint64(entryCount))
+	}
+
+	// Entropy: QEMU's rngseed (from the host's random source), the RTC,
+	// and counter values that depend on boot timing.
+	krand.Seed(rngseed[:rngseedLen])
+	var mix [16]byte
+	c := mips32.Count()
+	for i := 0; i < 4; i++ {
+		mix[i] = byte(c >> (8 * uint(i)))
+		mix[4+i] = byte(entryCount >> (8 * uint(i)))
+		mix[8+i] = byte(uint64(wall) >> (8 * uint(i+2)))
+	}
+	krand.Seed(mix[:])
+
+	// Memory.
+	imgStart, imgEnd := imageBounds()
+	Boot.ImageStart = imgStart &^ 0xffff
+	Boot.ImageEnd = (imgEnd + mm.PageSize - 1) &^ (mm.PageSize - 1)
+	kmem.Image = kmem.Range{Start: Boot.ImageStart, End: Boot.ImageEnd}
+	ram := Boot.RAMBytes
+	if v, ok := cmdline.Get(Boot.Cmdline, "mem"); ok {
+		if n, ok := cmdline.ParseSize(v); ok && n >= 16<<20 && uint64(n) < ram {
+			ram = uint64(n)
+		}
+	}
+	if ram > windowMax {
+		ram = windowMax
+	}
+	ram &^= mm.PageSize<<mm.MaxOrder - 1 // whole 4 MiB blocks
+	Boot.UsedRAM = ram
+	Boot.Window = windowBase
+	Boot.WindowPhys = ramHighAlias
+	cacheAttr := uint32(3)
+	if hasCM {
+		cacheAttr = 5
+	}
+	mapWindow(ramHighAlias, uint32(ram), cacheAttr)
+	kmem.Window = kmem.Range{Start: windowBase, End: windowBase + uintptr(ram)}
+	kmem.WindowPhys = ramHighAlias
+	npages := uintptr(ram) >> mm.PageShift
+	// The allocator's metadata goes right after the image (seen through
+	// the window); everything below its end stays reserved: the first MiB
+	// (boot loader data, firmware), the image, the metadata.
+	metaStart := windowBase + (Boot.ImageEnd - 0x80000000)
+	metaSize := (mm.MetaBytes(npages) + mm.PageSize - 1) &^ (mm.PageSize - 1)
+	Pages.Init(windowBase, npages, metaStart)
+	firstFree := metaStart + metaSize
+	Pages.FreeRange(firstFree, (windowBase+uintptr(ram)-firstFree)>>mm.PageShift)
+	Threads.Init("thread", unsafe.Sizeof(thread.Thread{}), 8, &Pages)
+	thread.Init(&Threads)
+	stateMem, ok := Pages.AllocRun((npages + mm.PageSize - 1) >> mm.PageShift)
+	if !ok {
+		halt("early boot: no memory for the page-state map")
+	}
+	kmem.Zero(stateMem, npages)
+	linux.InitVM(&Pages, windowBase, npages, stateMem)
+	linux.RAMBytes = Boot.RAMBytes
+
+	// Core 0's scheduler and its first thread, the one the runtime starts on.
+	timerPages := (sched.TimerBytes(thread.MaxThreads) + mm.PageSize - 1) >> mm.PageShift
+	tm, ok := Pages.AllocRun(timerPages)
+	if !ok {
+		halt("early boot: no memory for the timer queue")
+	}
+	c0 := cpu.Init(0, b, tm, thread.MaxThreads, uintptr(unsafe.Pointer(&idleStacks[0][0]))+idleStackSize-16)
+	t0, ok := thread.New(0)
+	if !ok {
+		halt("early boot: no thread descriptor")
+	}
+	t0.SetName("main")
+	sched.InitEntity(&t0.Sched, 0, sched.RoundRobin)
+	now := ktime.Now()
+	t0.Created = now
+	c0.Sched.Run(t0.Entity(), now)
+	b.CurFrame = t0.Addr()
+
+	linux.Init()
+	mips32.SetHandlers(cpu.Trap, nestedFault)
+	linux.PowerOff = PowerOff
+	linux.ConsoleGetc = consoleGetc
+
+	Boot.Board = "malta"
+	Boot.PRId = mips32.PRId()
+	Boot.CPUModel = cpuModel(Boot.PRId)
+	printBootLog()
+
+	// Command line: every mistake is reported; those that stop the boot
+	// stop it once the Go runtime can print the full list (main).
+	cmdlineStops = cmdline.Check(Boot.Cmdline, reportProblem)
+	Boot.CmdlineStop = cmdlineStops > 0
+
+	sp := startFrame()
+	c0.Online.Store(true)
+	cpu.Online.Store(1)
+	c0.UpNS = ktime.Now()
+	Boot.EarlyNS = c0.UpNS
+	// Interrupts on, timer armed: from here the core preempts and the
+	// runtime's threads run under the scheduler.
+	c0.Reschedule()
+	mips32.SetStatus(mips32.Status()&^mips32.StatusIMs | mips32.StatusIM0<<7 | mips32.StatusIE)
+	return sp
+}
+
+// earlyFrame receives the registers of an exception in early boot.
+var earlyFrame mips32.Frame
+
+// earlyFault reports an exception taken before the first thread exists.
+func earlyFault(b *mips32.Block) {
+	diag.Fatal(b.ID, -1, "early boot", &earlyFrame, diag.StatusKernelFault,
+		"KERNEL FAULT in early boot", "an exception before the Go runtime started")
+}
+
+// halt stops the boot with a message when early boot cannot go on.
+func halt(why string) {
+	var l klog.Line
+	l.S(why).Print()
+	PowerOff(diag.StatusKernelFault)
+}
+
+// nestedFault reports an exception taken in trap context and powers off.
+func nestedFault(b *mips32.Block) {
+	tid := int32(-1)
+	if b.CurFrame != 0 {
+		tid = thread.At(b.CurFrame).TID
+	}
+	diag.Fatal(b.ID, tid, "trap context", &b.Nest, diag.StatusKernelFault,
+		"KERNEL FAULT in trap context", "an exception while the kernel was handling a trap")
+}
+
+// PowerOff ends the machine with status: through semihosting when QEMU
+// offers it (the status becomes QEMU's exit code), else by ACPI soft-off
+// (QEMU exits with 0; the status is only printed), else by board reset.
+func PowerOff(status int) {
+	mips32.DisableInterrupts()
+	if Boot.Semihosting {
+		mips32.SemihostExit(uint32(status))
+	}
+	acpiPowerOff()
+	resetBoard()
+	for {
+		mips32.Wait()
+	}
+}
+
+func cpuModel(prid uint32) string {
+	if prid>>16&0xff == 1 {
+		switch prid >> 8 & 0xff {
+		case 0xa8:
+			return "MIPS P5600"
+		case 0xa0:
+			return "MIPS interAptiv"
+		case 0x99:
+			return "MIPS 1004Kc"
+		case 0x93:
+			return "MIPS 24Kf"
+		case 0x97:
+			return "MIPS 74Kf"
+		}
+		return "MIPS Technologies core"
+	}
+	return "unknown MIPS32 core"
+}
+
+func printBootLog() {
+	var l klog.Line
+	l.S("board:    ").S(Boot.Board).S(" (QEMU malta), ").S(Boot.CPUModel).S(", PRId ").X(Boot.PRId).Print()
+	l.S("cores:    ").U(uint64(Boot.Cores)).S(" present").Print()
+	l.S("caches:   ").B(cacheDesc.Bytes()).Print()
+	l.S("clock:    CP0 Count ").U(Boot.CountHz / 1000).S(" kHz; time from the ").S(Boot.ClockName)
+	if Boot.ClockHz != Boot.CountHz {
+		l.S(" at ").U(Boot.ClockHz / 1000).S(" kHz")
+	}
+	l.S(" (measured against the i8254 PIT)").Print()
+	l.S("RAM:      ").U(Boot.RAMBytes >> 20).S(" MiB found, ").U(Boot.UsedRAM >> 20).S(" MiB managed").Print()
+	l.S("memory map:").Print()
+	l.S("  0x80000000-0x800fffff  KSEG0 low memory: boot loader data (reserved)").Print()
+	l.S("  ").X(uint32(Boot.ImageStart)).S("-").X(uint32(Boot.ImageEnd-1)).S("  KSEG0 kernel image, data, bss (").U(uint64(Boot.ImageEnd-Boot.ImageStart) >> 10).S(" KiB)").Print()
+	l.S("  ").X(windowBase).S("-").X(uint32(windowBase+Boot.UsedRAM-1)).S("  KUSEG heap window -> physical ").X(uint32(ramHighAlias)).S(" (").D(int64(windowEntries)).S(" wired TLB entries)").Print()
+	st := Pages.Stats()
+	l.S("  page allocator: ").U(uint64(st.TotalPages)).S(" pages of 4 KiB, ").U(uint64(st.FreePages)).S(" free").Print()
+	l.S("  0xb8000000            KSEG1 ISA I/O (UART 0x3f8, PIT 0x40, RTC 0x70, ACPI 0x1000)").Print()
+	if Boot.Cores > 1 {
+		l.S("  0xbbdc0000 GIC, 0xbbde0000 CPC, 0xbfbf8000 GCR (KSEG1)").Print()
+	}
+	l.S("cmdline:  \"").S(Boot.Cmdline).S("\"").Print()
+	if Boot.Semihosting {
+		l.S("power-off: semihosting (exit status reaches the host)").Print()
+	} else {
+		l.S("power-off: ACPI soft-off (exit status printed only; run QEMU with -semihosting to get it)").Print()
+	}
+	l.S("early boot done in ").Ms(ktime.Now()).Print()
+}

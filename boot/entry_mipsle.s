@@ -1,0 +1,67 @@
+#include "textflag.h"
+
+#define BOOTSTACK 131072
+
+// _kentry is the ELF entry: QEMU's boot loader (or a firmware) jumps here
+// on every core that comes through it, with a0-a3 describing the command
+// line and memory. Core 0 boots the kernel; any other core parks until SMP
+// bring-up calls it.
+TEXT _kentry(SB),NOSPLIT|NOFRAME,$0
+	MOVW	M9, R8                 // Count at entry: the origin of boot time
+	WORD	$0x40097801            // mfc0 t1, EBase
+	AND	$0x3ff, R9
+	BNE	R9, R0, secondary
+	MOVW	R8, ·entryCount(SB)
+	MOVW	R4, ·loaderArgs+0(SB)
+	MOVW	R5, ·loaderArgs+4(SB)
+	MOVW	R6, ·loaderArgs+8(SB)
+	MOVW	R7, ·loaderArgs+12(SB)
+	// The boot stack, and a fake g describing it so that the stack
+	// checks of the Go code of early boot work before the runtime exists.
+	MOVW	$·bootStack(SB), R8
+	MOVW	$·bootG(SB), g
+	MOVW	R8, 0(g)
+	MOVW	$BOOTSTACK, R9
+	ADDU	R8, R9
+	MOVW	R9, 4(g)
+	ADDU	$4096, R8, R10
+	MOVW	R10, 8(g)
+	MOVW	R10, 12(g)
+	ADDU	$-16, R9, R29
+	JAL	·early(SB)
+	// early returns the stack pointer of the runtime's start frame.
+	MOVW	4(R29), R29
+	MOVW	R0, g
+	JMP	_rt0_mipsle_linux(SB)
+
+secondary:
+	JMP	·secondaryEntry(SB)
+
+// secondaryEntry is where a core other than 0 waits: it spins on its slot
+// of ·release until SMP bring-up gives it a stack, then calls
+// ·secondaryMain on it. Interrupts are off (BEV, ERL set by reset), so a
+// plain load loop is the only thing it does.
+TEXT ·secondaryEntry(SB),NOSPLIT|NOFRAME,$0
+	WORD	$0x40097801            // mfc0 t1, EBase
+	AND	$0x3ff, R9
+	SLL	$2, R9, R10
+	MOVW	$·release(SB), R11
+	ADDU	R10, R11
+wait:
+	MOVW	0(R11), R12
+	BEQ	R12, R0, wait
+	// R12 is the core's boot stack top; its fake g sits below it.
+	ADDU	$-160, R12, R29
+	MOVW	R29, g
+	ADDU	$-16, R29
+	MOVW	R9, 4(R29)
+	JAL	·secondaryMain(SB)
+	JMP	0(PC)
+
+// Linker symbols bounding the image.
+TEXT ·imageBounds(SB),NOSPLIT,$0-8
+	MOVW	$runtime·text(SB), R1
+	MOVW	R1, start+0(FP)
+	MOVW	$runtime·end(SB), R1
+	MOVW	R1, end+4(FP)
+	RET

@@ -1,0 +1,3 @@
+module almos
+
+go 1.26

@@ -1,0 +1,71 @@
+package kapi
+
+import (
+	"syscall"
+	"unsafe"
+)
+
+func call(n uintptr, a ...uintptr) (uintptr, syscall.Errno) {
+	var args [3]uintptr
+	copy(args[:], a)
+	r, _, e := syscall.Syscall(n, args[0], args[1], args[2])
+	return r, e
+}
+
+// PowerOff ends the machine with status. It does not return.
+func PowerOff(status int) {
+	call(CallPowerOff, uintptr(status))
+	select {}
+}
+
+// ReadMemStats fills m.
+func ReadMemStats(m *MemStats) error {
+	if _, e := call(CallMemStats, uintptr(unsafe.Pointer(m))); e != 0 {
+		return e
+	}
+	return nil
+}
+
+// ReadSysStats fills s.
+func ReadSysStats(s *SysStats) error {
+	if _, e := call(CallSysStats, uintptr(unsafe.Pointer(s))); e != 0 {
+		return e
+	}
+	return nil
+}
+
+// CPUs returns every core's record.
+func CPUs() ([]CPUInfo, error) {
+	buf := make([]CPUInfo, 16)
+	n, e := call(CallCPUs, uintptr(unsafe.Pointer(&buf[0])), uintptr(len(buf)))
+	if e != 0 {
+		return nil, e
+	}
+	return buf[:n], nil
+}
+
+// Threads returns every live thread's record.
+func Threads() ([]ThreadInfo, error) {
+	buf := make([]ThreadInfo, 1024)
+	n, e := call(CallThreads, uintptr(unsafe.Pointer(&buf[0])), uintptr(len(buf)))
+	if e != 0 {
+		return nil, e
+	}
+	return buf[:n], nil
+}
+
+// Log returns the most recent console output kept by the kernel.
+func Log() []byte {
+	buf := make([]byte, 16<<10)
+	n, e := call(CallLog, uintptr(unsafe.Pointer(&buf[0])), uintptr(len(buf)))
+	if e != 0 {
+		return nil
+	}
+	return buf[:n]
+}
+
+// Fault makes the kernel fault on purpose (for tests of the fault report).
+func Fault(kind int) error {
+	_, e := call(CallFault, uintptr(kind))
+	return e
+}

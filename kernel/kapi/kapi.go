@@ -1,0 +1,95 @@
+// Package kapi is the interface between thread-context kernel code (the
+// shell, the in-kernel tests) and the trap-side kernel: private system
+// calls, numbered above every Linux o32 call, and the fixed-layout records
+// they fill. Thread-context code never takes a kernel spinlock itself; it
+// asks through these calls, which run atomically with respect to its core.
+package kapi
+
+// Private system call numbers.
+const (
+	CallBase     = 6000
+	CallPowerOff = CallBase + 0 // (status)
+	CallMemStats = CallBase + 1 // (*MemStats)
+	CallCPUs     = CallBase + 2 // (*CPUInfo, n) -> count
+	CallThreads  = CallBase + 3 // (*ThreadInfo, n) -> count
+	CallLog      = CallBase + 4 // (buf, len) -> bytes
+	CallFault    = CallBase + 5 // (kind): a deliberate kernel fault
+	CallSysStats = CallBase + 6 // (*SysStats)
+	CallCount    = 7
+)
+
+// Fault kinds for CallFault.
+const (
+	FaultTrapLoad = 1 // load from an unmapped address in trap context
+)
+
+// MemStats describes physical memory and the kernel process's mappings.
+type MemStats struct {
+	RAMBytes    uint64
+	PageSize    uint64
+	TotalPages  uint64 // pages the allocator manages
+	FreePages   uint64
+	FreeBlocks  [11]uint64 // free blocks per order (4 KiB .. 4 MiB)
+	MappedRW    uint64     // pages mapped by the process
+	Reserved    uint64     // pages mapped PROT_NONE
+	KernelPages uint64     // pages held by the kernel itself (descriptors, tables)
+	Maps        uint64
+	Unmaps      uint64
+	MapFailures uint64
+	ZeroedBytes uint64
+	ImageBytes  uint64 // kernel image, data and bss
+}
+
+// CPUInfo describes one core.
+type CPUInfo struct {
+	ID          uint32
+	Online      uint32
+	Current     int32 // thread id running (0: idle)
+	Ready       uint32
+	Timers      uint32
+	_           uint32
+	Traps       uint64
+	Syscalls    uint64
+	Interrupts  uint64
+	TimerIRQs   uint64
+	IPIs        uint64
+	Faults      uint64
+	Switches    uint64
+	Preemptions uint64
+	Wakeups     uint64
+	Posted      uint64
+	IdleNS      int64
+	UpNS        int64
+	BringUpNS   int64
+}
+
+// ThreadInfo describes one thread.
+type ThreadInfo struct {
+	TID         int32
+	Core        uint32
+	State       uint32
+	Policy      uint32
+	RunNS       int64
+	Switches    uint32
+	Preempted   uint32
+	Syscalls    uint64
+	LastSyscall uint32
+	Migrations  uint32
+	Name        [16]byte
+}
+
+// SysStats are system-wide counters of the Linux personality.
+type SysStats struct {
+	Calls            uint64
+	Errors           uint64
+	NoSys            uint64
+	FutexWaits       uint64
+	FutexWakes       uint64
+	FutexWoken       uint64
+	FutexTimeouts    uint64
+	SignalsSent      uint64
+	SignalsDelivered uint64
+	Faults           uint64
+	ThreadsCreated   uint64
+	ThreadsExited    uint64
+}

@@ -1,0 +1,123 @@
+// Package ktime is the kernel's clock: nanoseconds since boot from a hardware
+// counter, and wall time from the real-time clock read at boot.
+//
+// Trap-safe. Now reads the counter the board chose at boot: the GIC's shared
+// 64-bit counter when the machine has a CPS (one clock for every core), else
+// the core's CP0 Count extended to 64 bits (enough on one core).
+package ktime
+
+// Scale converts counter ticks at a fixed frequency to and from nanoseconds.
+type Scale struct {
+	Hz uint64
+}
+
+// NS converts ticks to nanoseconds without overflow for any 64-bit count
+// below 2^64/1e9 seconds' worth.
+func (s Scale) NS(ticks uint64) int64 {
+	q := ticks / s.Hz
+	r := ticks % s.Hz
+	return int64(q*1e9 + r*1e9/s.Hz)
+}
+
+// Ticks converts a non-negative duration to ticks, rounding up so that a
+// timer never fires early.
+func (s Scale) Ticks(ns int64) uint64 {
+	if ns <= 0 {
+		return 0
+	}
+	n := uint64(ns)
+	q := n / 1e9
+	r := n % 1e9
+	return q*s.Hz + (r*s.Hz+1e9-1)/1e9
+}
+
+var (
+	read     func() uint64
+	scale    Scale
+	base     uint64
+	wallBase int64
+)
+
+// Init makes counter (ticking at hz) the clock; time 0 is now. wallNow is the
+// wall-clock time at this instant in nanoseconds since 1970.
+func Init(counter func() uint64, hz uint64, wallNow int64) {
+	read = counter
+	scale = Scale{Hz: hz}
+	base = counter()
+	wallBase = wallNow
+}
+
+// Rebase moves the clock's origin to counter value b (for instance the
+// instant the kernel was entered, known only as a past counter value).
+func Rebase(b uint64) { base = b }
+
+// Ready reports whether Init ran.
+func Ready() bool { return read != nil }
+
+// Now returns nanoseconds since Init.
+func Now() int64 {
+	if read == nil {
+		return 0
+	}
+	return scale.NS(read() - base)
+}
+
+// Wall returns the wall-clock time in nanoseconds since 1970.
+func Wall() int64 { return wallBase + Now() }
+
+// SetWall sets the wall clock to ns since 1970 (settimeofday).
+func SetWall(ns int64) { wallBase = ns - Now() }
+
+// Hz is the frequency of the clock's counter.
+func Hz() uint64 { return scale.Hz }
+
+// Counter returns the raw counter value.
+func Counter() uint64 {
+	if read == nil {
+		return 0
+	}
+	return read()
+}
+
+// Extender widens a 32-bit counter that wraps to 64 bits. It must be read
+// more often than once per wrap (the kernel's timer guarantees it) and by
+// one core at a time.
+type Extender struct {
+	last uint32
+	high uint64
+}
+
+// Extend returns the 64-bit value of the counter whose low word is now.
+func (e *Extender) Extend(now uint32) uint64 {
+	if now < e.last {
+		e.high += 1 << 32
+	}
+	e.last = now
+	return e.high | uint64(now)
+}
+
+// UnixFromCivil converts a UTC calendar date and time to seconds since
+// 1970-01-01 (proleptic Gregorian calendar), as read from the RTC.
+func UnixFromCivil(year, month, day, hour, min, sec int) int64 {
+	// Days from civil, shifting the year to start in March so that the
+	// leap day is the last day of the year.
+	y := year
+	if month <= 2 {
+		y--
+	}
+	era := y / 400
+	if y < 0 && y%400 != 0 {
+		era = (y - 399) / 400
+	}
+	yoe := y - era*400
+	m := month
+	if m > 2 {
+		m -= 3
+	} else {
+		m += 9
+	}
+	doy := (153*m+2)/5 + day - 1
+	doe := yoe*365 + yoe/4 - yoe/100 + doy
+	days := int64(era)*146097 + int64(doe) - 719468
+	return days*86400 + int64(hour)*3600 + int64(min)*60 + int64(sec)
+}

@@ -1,0 +1,198 @@
+package linux
+
+import (
+	"unsafe"
+
+	"almos/kernel/cpu"
+	"almos/kernel/diag"
+	"almos/kernel/kapi"
+	"almos/kernel/klog"
+	"almos/kernel/kmem"
+	"almos/kernel/krand"
+	"almos/kernel/thread"
+	"almos/mm"
+)
+
+const (
+	kcallBase  = kapi.CallBase
+	kcallCount = kapi.CallCount
+)
+
+// RAMBytes is the machine's RAM (set at boot).
+var RAMBytes uint64
+
+func kcall(c *cpu.CPU, t *thread.Thread, n uint32) (uint32, Errno) {
+	switch n {
+	case kapi.CallPowerOff:
+		status := int(int32(arg(t, 0)))
+		var l klog.Line
+		l.S("kernel: power off, status ").D(int64(status)).Print()
+		PowerOff(status)
+		return 0, parked
+	case kapi.CallMemStats:
+		p := uintptr(arg(t, 0))
+		var m kapi.MemStats
+		if !kmem.ValidAligned(p, unsafe.Sizeof(m), 4) {
+			return 0, EFAULT
+		}
+		memStats((*kapi.MemStats)(kmem.Ptr(p)))
+		return 0, 0
+	case kapi.CallSysStats:
+		p := uintptr(arg(t, 0))
+		var s kapi.SysStats
+		if !kmem.ValidAligned(p, unsafe.Sizeof(s), 4) {
+			return 0, EFAULT
+		}
+		sysStats((*kapi.SysStats)(kmem.Ptr(p)))
+		return 0, 0
+	case kapi.CallCPUs:
+		p, max := uintptr(arg(t, 0)), uintptr(arg(t, 1))
+		var ci kapi.CPUInfo
+		if !kmem.ValidAligned(p, max*unsafe.Sizeof(ci), 4) {
+			return 0, EFAULT
+		}
+		return uint32(cpuInfo(p, int(max))), 0
+	case kapi.CallThreads:
+		p, max := uintptr(arg(t, 0)), uintptr(arg(t, 1))
+		var ti kapi.ThreadInfo
+		if !kmem.ValidAligned(p, max*unsafe.Sizeof(ti), 4) {
+			return 0, EFAULT
+		}
+		return uint32(threadInfo(c, p, int(max))), 0
+	case kapi.CallLog:
+		p, max := uintptr(arg(t, 0)), uintptr(arg(t, 1))
+		if !kmem.Valid(p, max) {
+			return 0, EFAULT
+		}
+		return uint32(klog.History(kmem.Bytes(p, max))), 0
+	case kapi.CallFault:
+		switch arg(t, 0) {
+		case kapi.FaultTrapLoad:
+			var l klog.Line
+			l.S("kernel: faulting on purpose in trap context (load from 0x00000010)").Print()
+			v := *kmem.U32(0x10)
+			return v, 0
+		}
+		return 0, EINVAL
+	}
+	return 0, ENOSYS
+}
+
+func memStats(m *kapi.MemStats) {
+	s := VM.pages.Stats()
+	*m = kapi.MemStats{
+		RAMBytes:    RAMBytes,
+		PageSize:    mm.PageSize,
+		TotalPages:  uint64(s.TotalPages),
+		FreePages:   uint64(s.FreePages),
+		MappedRW:    VM.RW,
+		Reserved:    VM.Reserved,
+		Maps:        VM.Maps,
+		Unmaps:      VM.Unmaps,
+		MapFailures: VM.Failures,
+		ZeroedBytes: VM.ZeroedBytes,
+		ImageBytes:  uint64(kmem.Image.Size()),
+	}
+	for i := range m.FreeBlocks {
+		m.FreeBlocks[i] = uint64(s.FreeBlocks[i])
+	}
+	m.KernelPages = m.TotalPages - m.FreePages - m.MappedRW - m.Reserved
+}
+
+func sysStats(s *kapi.SysStats) {
+	var calls uint64
+	for _, n := range Counters.Calls {
+		calls += n
+	}
+	*s = kapi.SysStats{
+		Calls:            calls,
+		Errors:           Counters.Errors,
+		NoSys:            Counters.NoSys,
+		FutexWaits:       FutexStats.Waits,
+		FutexWakes:       FutexStats.Wakes,
+		FutexWoken:       FutexStats.Woken,
+		FutexTimeouts:    FutexStats.Timeouts,
+		SignalsSent:      SignalStats.Sent,
+		SignalsDelivered: SignalStats.Delivered,
+		Faults:           FaultStats.Faults,
+		ThreadsCreated:   ThreadStats.Created,
+		ThreadsExited:    ThreadStats.Exited,
+	}
+}
+
+func cpuInfo(p uintptr, max int) int {
+	var ci kapi.CPUInfo
+	n := 0
+	for i := range cpu.CPUs {
+		if n >= max || i >= cpu.Possible {
+			break
+		}
+		c := &cpu.CPUs[i]
+		out := (*kapi.CPUInfo)(kmem.Ptr(p + uintptr(n)*unsafe.Sizeof(ci)))
+		*out = kapi.CPUInfo{ID: uint32(i)}
+		if c.Online.Load() {
+			out.Online = 1
+			out.Current = c.Current().TID
+			out.Ready = uint32(c.Sched.Ready())
+			out.Timers = uint32(c.Sched.Timers())
+		}
+		out.Traps, out.Syscalls, out.Interrupts = c.Stats.Traps, c.Stats.Syscalls, c.Stats.Interrupts
+		out.TimerIRQs, out.IPIs, out.Faults = c.Stats.TimerIRQs, c.Stats.IPIs, c.Stats.Faults
+		st := &c.Sched.Stats
+		out.Switches, out.Preemptions, out.Wakeups, out.Posted = st.Switches, st.Preemptions, st.Wakeups, st.Posted
+		out.IdleNS, out.UpNS, out.BringUpNS = st.IdleNS, c.UpNS, c.BringUpNS
+		n++
+	}
+	return n
+}
+
+func threadInfo(c *cpu.CPU, p uintptr, max int) int {
+	var ti kapi.ThreadInfo
+	n := 0
+	thread.Each(c.ID, func(t *thread.Thread) {
+		if n >= max {
+			return
+		}
+		out := (*kapi.ThreadInfo)(kmem.Ptr(p + uintptr(n)*unsafe.Sizeof(ti)))
+		*out = kapi.ThreadInfo{
+			TID:         t.TID,
+			Core:        t.Sched.Core,
+			State:       uint32(t.Sched.State),
+			Policy:      uint32(t.Sched.Policy),
+			RunNS:       t.Sched.RunNS,
+			Switches:    t.Sched.Switches,
+			Preempted:   t.Sched.Preempted,
+			Syscalls:    t.Syscalls,
+			LastSyscall: t.LastSyscall,
+			Migrations:  t.Sched.Migrations,
+			Name:        t.Name,
+		}
+		n++
+	})
+	return n
+}
+
+// Random fills p from the kernel's generator.
+func Random(core uint32, p []byte) { krand.Read(core, p) }
+
+// Fatal reports a fatal condition of thread t and powers off.
+func Fatal(c *cpu.CPU, t *thread.Thread, status int, why string) {
+	diag.Fatal(c.ID, t.TID, t.NameString(), &t.Frame, status, "KERNEL: fatal", why)
+}
+
+// fatalSignal ends the kernel with the report of a signal no handler takes.
+func fatalSignal(c *cpu.CPU, t *thread.Thread, sig int, why string) {
+	var l klog.Line
+	l.S("kernel: thread ").D(int64(t.TID)).S(" got ").S(SigName(sig)).S(": ").S(why).Print()
+	diag.Fatal(c.ID, t.TID, t.NameString(), &t.Frame, diag.StatusKernelFault, "KERNEL FAULT: unhandled "+"signal", why)
+}
+
+// Init installs the personality's hooks.
+func Init() {
+	initFiles()
+	cpu.OnSyscall = Syscall
+	cpu.OnFault = Fault
+	cpu.OnTimeout = Timeout
+	cpu.OnResume = Resume
+	cpu.OnTick = ConsoleTick
+}

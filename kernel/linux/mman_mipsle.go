@@ -1,0 +1,282 @@
+package linux
+
+import (
+	"almos/kernel/cpu"
+	"almos/kernel/klog"
+	"almos/kernel/kmem"
+	"almos/kernel/spin"
+	"almos/kernel/thread"
+	"almos/mm"
+)
+
+// The process's memory mappings. The heap window is a direct map of the
+// bank (virtual page i is physical page i of the bank), so mapping memory is
+// taking pages from the bank's page allocator and unmapping is giving them
+// back. A byte per page records what the process holds:
+const (
+	pageFree     = 0 // not the process's (free or the kernel's)
+	pageRW       = 1 // mapped readable and writable
+	pageReserved = 2 // mapped PROT_NONE: held, not yet zeroed
+)
+
+const (
+	protNone  = 0
+	mapShared = 0x1
+	mapPriv   = 0x2
+	mapFixed  = 0x10
+	mapAnon   = 0x800
+)
+
+// VM is the state of the process's mappings.
+var VM struct {
+	lock   spin.Lock
+	pages  *mm.Buddy
+	base   uintptr // first page of the window the allocator manages
+	npages uintptr
+	state  uintptr // [npages]byte
+
+	// Pages held in each state, and counters.
+	RW, Reserved uint64
+	Maps, Unmaps uint64
+	Failures     uint64
+	ZeroedBytes  uint64
+}
+
+// InitVM makes the mappings draw from b. stateMem holds one byte per page of
+// b (zeroed by the caller).
+func InitVM(b *mm.Buddy, base, npages, stateMem uintptr) {
+	VM.pages = b
+	VM.base = base
+	VM.npages = npages
+	VM.state = stateMem
+}
+
+func pageState(i uintptr) *byte { return &kmem.Bytes(VM.state+i, 1)[0] }
+
+func pageIndex(va uintptr) (uintptr, bool) {
+	if va < VM.base || va >= VM.base+VM.npages*mm.PageSize {
+		return 0, false
+	}
+	return (va - VM.base) >> mm.PageShift, true
+}
+
+func setPages(first, n uintptr, st byte) {
+	for i := first; i < first+n; i++ {
+		p := pageState(i)
+		switch *p {
+		case pageRW:
+			VM.RW--
+		case pageReserved:
+			VM.Reserved--
+		}
+		*p = st
+		switch st {
+		case pageRW:
+			VM.RW++
+		case pageReserved:
+			VM.Reserved++
+		}
+	}
+}
+
+// zeroPages clears the pages of [first, first+n) that become readable.
+func zeroPages(first, n uintptr) {
+	kmem.Zero(VM.base+first<<mm.PageShift, n<<mm.PageShift)
+	VM.ZeroedBytes += uint64(n << mm.PageShift)
+}
+
+// claimFixed makes [first, first+n) the process's, taking the pages that are
+// free. It fails if a page belongs to the kernel.
+func claimFixed(first, n uintptr) bool {
+	for i := first; i < first+n; i++ {
+		if *pageState(i) == pageFree && !VM.pages.IsFree(VM.base+i<<mm.PageShift) {
+			return false
+		}
+	}
+	i := first
+	for i < first+n {
+		if *pageState(i) != pageFree {
+			i++
+			continue
+		}
+		j := i
+		for j < first+n && *pageState(j) == pageFree {
+			j++
+		}
+		if !VM.pages.Claim(VM.base+i<<mm.PageShift, j-i) {
+			// Taken meanwhile by another core's allocation: give back
+			// what this call claimed.
+			undoClaims(first, i)
+			return false
+		}
+		i = j
+	}
+	return true
+}
+
+// undoClaims frees the pages of [first, upto) this call just claimed: those
+// still marked free in the state map.
+func undoClaims(first, upto uintptr) {
+	for i := first; i < upto; i++ {
+		if *pageState(i) == pageFree && !VM.pages.IsFree(VM.base+i<<mm.PageShift) {
+			VM.pages.FreeRange(VM.base+i<<mm.PageShift, 1)
+		}
+	}
+}
+
+func sysMmap(c *cpu.CPU, t *thread.Thread) (uint32, Errno) {
+	addr, length, prot, flags := uintptr(arg(t, 0)), uintptr(arg(t, 1)), arg(t, 2), arg(t, 3)
+	fd, ok := stackArg(t, 4)
+	if !ok {
+		return 0, EFAULT
+	}
+	if flags&mapAnon == 0 {
+		if int32(fd) < 0 || fd >= maxFiles || files[fd].kind == kindFree {
+			return 0, EBADF
+		}
+		return 0, ENODEV // no file can be mapped
+	}
+	if length == 0 || length > 1<<31 || flags&(mapShared|mapPriv) == 0 {
+		return 0, EINVAL
+	}
+	n := (length + mm.PageSize - 1) >> mm.PageShift
+	fixed := flags&mapFixed != 0
+	if fixed && addr&(mm.PageSize-1) != 0 {
+		return 0, EINVAL
+	}
+	VM.lock.Acquire(c.ID)
+	defer VM.lock.Release()
+	var first uintptr
+	got := false
+	if fixed {
+		i, in := pageIndex(addr)
+		if !in || i+n > VM.npages || !claimFixed(i, n) {
+			VM.Failures++
+			return 0, ENOMEM
+		}
+		first, got = i, true
+	} else if addr != 0 && addr&(mm.PageSize-1) == 0 {
+		// A hint: honoured when the whole range is free.
+		if i, in := pageIndex(addr); in && i+n <= VM.npages && VM.pages.Claim(addr, n) {
+			first, got = i, true
+		}
+	}
+	if !got {
+		va, ok := VM.pages.AllocRun(n)
+		if !ok {
+			VM.Failures++
+			return 0, ENOMEM
+		}
+		first, _ = pageIndex(va)
+	}
+	if prot == protNone {
+		setPages(first, n, pageReserved)
+	} else {
+		zeroPages(first, n)
+		setPages(first, n, pageRW)
+	}
+	VM.Maps++
+	return uint32(VM.base + first<<mm.PageShift), 0
+}
+
+func sysMunmap(c *cpu.CPU, t *thread.Thread) (uint32, Errno) {
+	addr, length := uintptr(arg(t, 0)), uintptr(arg(t, 1))
+	if addr&(mm.PageSize-1) != 0 || length == 0 {
+		return 0, EINVAL
+	}
+	n := (length + mm.PageSize - 1) >> mm.PageShift
+	VM.lock.Acquire(c.ID)
+	defer VM.lock.Release()
+	first, in := pageIndex(addr)
+	if !in {
+		return 0, 0 // nothing of ours there
+	}
+	if first+n > VM.npages {
+		n = VM.npages - first
+	}
+	i := first
+	for i < first+n {
+		if *pageState(i) == pageFree {
+			i++
+			continue
+		}
+		j := i
+		for j < first+n && *pageState(j) != pageFree {
+			j++
+		}
+		setPages(i, j-i, pageFree)
+		if !VM.pages.FreeRange(VM.base+i<<mm.PageShift, j-i) {
+			var l klog.Line
+			l.S("mm: munmap could not free pages at ").X(uint32(VM.base + i<<mm.PageShift)).Print()
+		}
+		i = j
+	}
+	VM.Unmaps++
+	return 0, 0
+}
+
+func sysMprotect(c *cpu.CPU, t *thread.Thread) (uint32, Errno) {
+	addr, length, prot := uintptr(arg(t, 0)), uintptr(arg(t, 1)), arg(t, 2)
+	if addr&(mm.PageSize-1) != 0 {
+		return 0, EINVAL
+	}
+	n := (length + mm.PageSize - 1) >> mm.PageShift
+	VM.lock.Acquire(c.ID)
+	defer VM.lock.Release()
+	first, in := pageIndex(addr)
+	if !in || first+n > VM.npages {
+		return 0, ENOMEM
+	}
+	for i := first; i < first+n; i++ {
+		if *pageState(i) == pageFree {
+			return 0, ENOMEM
+		}
+	}
+	// The window has no per-page protection: PROT_NONE is recorded, not
+	// enforced. Reserved pages becoming accessible are zeroed now.
+	for i := first; i < first+n; i++ {
+		if prot != protNone && *pageState(i) == pageReserved {
+			zeroPages(i, 1)
+			setPages(i, 1, pageRW)
+		} else if prot == protNone {
+			setPages(i, 1, pageReserved)
+		}
+	}
+	return 0, 0
+}
+
+func sysMadvise(c *cpu.CPU, t *thread.Thread) (uint32, Errno) {
+	addr := uintptr(arg(t, 0))
+	if addr&(mm.PageSize-1) != 0 {
+		return 0, EINVAL
+	}
+	// Advice is accepted and not acted on: with a direct map a page cannot
+	// be taken from under a live mapping. The Go runtime zeroes reused
+	// memory itself and does not rely on MADV_DONTNEED zeroing.
+	return 0, 0
+}
+
+func sysMincore(c *cpu.CPU, t *thread.Thread) (uint32, Errno) {
+	addr, length, vec := uintptr(arg(t, 0)), uintptr(arg(t, 1)), uintptr(arg(t, 2))
+	if addr&(mm.PageSize-1) != 0 {
+		return 0, EINVAL
+	}
+	n := (length + mm.PageSize - 1) >> mm.PageShift
+	if !kmem.Valid(vec, n) {
+		return 0, EFAULT
+	}
+	VM.lock.Acquire(c.ID)
+	defer VM.lock.Release()
+	first, in := pageIndex(addr)
+	if !in || first+n > VM.npages {
+		return 0, ENOMEM
+	}
+	out := kmem.Bytes(vec, n)
+	for i := uintptr(0); i < n; i++ {
+		if *pageState(first + i) == pageFree {
+			return 0, ENOMEM
+		}
+		out[i] = 1
+	}
+	return 0, 0
+}
