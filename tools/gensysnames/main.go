@@ -68,10 +68,10 @@ func main() {
 		fmt.Fprintf(&out, "\t%d: %q,\n", n-4000, names[n])
 	}
 	fmt.Fprintln(&out, "}")
-	src, err := format.Source(out.Bytes())
+	formatted, err := format.Source(out.Bytes())
 	if err != nil {
 		fmt.Fprintln(os.Stderr, err)
 		os.Exit(1)
 	}
-	os.Stdout.Write(src)
+	os.Stdout.Write(formatted)
 }
