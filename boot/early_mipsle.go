@@ -421,6 +421,11 @@ func early() uintptr {
 	linux.RAMBytes = Boot.RAMBytes
 
 	// Core 0's scheduler and its first thread, the one the runtime starts on.
+	if v, ok := cmdline.Get(Boot.Cmdline, "slice"); ok {
+		if ms, ok := cmdline.ParseInt(v); ok && ms >= 1 && ms <= 1000 {
+			cpu.Slice = ms * 1e6
+		}
+	}
 	timerPages := (sched.TimerBytes(thread.MaxThreads) + mm.PageSize - 1) >> mm.PageShift
 	tm, ok := Pages.AllocRun(timerPages)
 	if !ok {

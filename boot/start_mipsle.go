@@ -55,7 +55,7 @@ func startFrame() uintptr {
 	var w strWriter
 	argv0 := w.put("almos")
 	platform := w.put("mips")
-	var env [8]uint32
+	var env [12]uint32
 	ne := 0
 	env[ne] = w.put("GOTRACEBACK=", cmdline.GetOr(Boot.Cmdline, "gotraceback"))
 	ne++
@@ -68,6 +68,14 @@ func startFrame() uintptr {
 			env[ne] = w.put("GOMAXPROCS=", v)
 			ne++
 		}
+	}
+	if v, ok := cmdline.Get(Boot.Cmdline, "gogc"); ok {
+		env[ne] = w.put("GOGC=", v)
+		ne++
+	}
+	if v, ok := cmdline.Get(Boot.Cmdline, "ktestprocs"); ok {
+		env[ne] = w.put("KTEST_PROCS=", v)
+		ne++
 	}
 	env[ne] = w.put("TZ=") // UTC: there is no /etc/localtime
 	ne++

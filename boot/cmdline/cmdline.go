@@ -54,6 +54,8 @@ var Options = []Option{
 	{Key: "godebug", Kind: String, OnError: Stop, Help: "GODEBUG for the kernel's Go runtime"},
 	{Key: "gotraceback", Kind: Enum, Values: "none|single|all|system|crash", Default: "crash", OnError: Default, Help: "GOTRACEBACK for the kernel's Go runtime"},
 	{Key: "slice", Kind: Int, Min: 1, Max: 1000, Default: "10", OnError: Default, Help: "round-robin time slice in milliseconds"},
+	{Key: "gogc", Kind: String, OnError: Stop, Help: "GOGC for the kernel's Go runtime (a percentage, or off)"},
+	{Key: "ktestprocs", Kind: Int, Min: 1, Max: 64, OnError: Stop, Help: "GOMAXPROCS of the gomaxprocs in-kernel test (default 4)"},
 	{Key: "loglevel", Kind: Enum, Values: "quiet|info|debug", Default: "info", OnError: Default, Help: "how much the kernel prints"},
 }
 

@@ -69,3 +69,20 @@ func Fault(kind int) error {
 	_, e := call(CallFault, uintptr(kind))
 	return e
 }
+
+// ReadClock reads the kernel's hardware clock.
+func ReadClock() (Clock, error) {
+	var c Clock
+	if _, e := call(CallClock, uintptr(unsafe.Pointer(&c))); e != 0 {
+		return c, e
+	}
+	return c, nil
+}
+
+// CheckVM asks the kernel to cross-check its mapping state against the page
+// allocator and the thread descriptors; it returns the inconsistencies found
+// (each is logged on the console).
+func CheckVM() int {
+	n, _ := call(CallCheckVM)
+	return int(n)
+}

@@ -15,7 +15,9 @@ const (
 	CallLog      = CallBase + 4 // (buf, len) -> bytes
 	CallFault    = CallBase + 5 // (kind): a deliberate kernel fault
 	CallSysStats = CallBase + 6 // (*SysStats)
-	CallCount    = 7
+	CallClock    = CallBase + 7 // (*Clock)
+	CallCheckVM  = CallBase + 8 // () -> number of inconsistencies (logged)
+	CallCount    = 9
 )
 
 // Fault kinds for CallFault.
@@ -76,6 +78,14 @@ type ThreadInfo struct {
 	LastSyscall uint32
 	Migrations  uint32
 	Name        [16]byte
+}
+
+// Clock is a reading of the kernel's hardware clock.
+type Clock struct {
+	Counter uint64 // raw counter value
+	Hz      uint64 // its frequency
+	NS      int64  // the kernel's monotonic time for that value
+	CountHz uint64 // CP0 Count frequency
 }
 
 // SysStats are system-wide counters of the Linux personality.

@@ -9,6 +9,7 @@ import (
 	"almos/kernel/klog"
 	"almos/kernel/kmem"
 	"almos/kernel/krand"
+	"almos/kernel/ktime"
 	"almos/kernel/thread"
 	"almos/mm"
 )
@@ -45,6 +46,20 @@ func kcall(c *cpu.CPU, t *thread.Thread, n uint32) (uint32, Errno) {
 		}
 		sysStats((*kapi.SysStats)(kmem.Ptr(p)))
 		return 0, 0
+	case kapi.CallClock:
+		p := uintptr(arg(t, 0))
+		var k kapi.Clock
+		if !kmem.ValidAligned(p, unsafe.Sizeof(k), 4) {
+			return 0, EFAULT
+		}
+		out := (*kapi.Clock)(kmem.Ptr(p))
+		out.Counter = ktime.Counter()
+		out.NS = ktime.Now()
+		out.Hz = ktime.Hz()
+		out.CountHz = cpu.CountHz
+		return 0, 0
+	case kapi.CallCheckVM:
+		return uint32(checkVM(c)), 0
 	case kapi.CallCPUs:
 		p, max := uintptr(arg(t, 0)), uintptr(arg(t, 1))
 		var ci kapi.CPUInfo

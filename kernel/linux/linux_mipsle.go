@@ -171,6 +171,8 @@ func dispatch(c *cpu.CPU, t *thread.Thread, n uint32) (uint32, Errno) {
 		return sysExitGroup(c, t)
 	case 4249: // epoll_ctl
 		return sysEpollCtl(c, t)
+	case 4250: // epoll_wait
+		return sysEpollPwait(c, t)
 	case 4252: // set_tid_address
 		return uint32(t.TID), 0
 	case 4263: // clock_gettime (32-bit time)

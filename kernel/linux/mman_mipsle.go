@@ -39,6 +39,7 @@ var VM struct {
 	RW, Reserved uint64
 	Maps, Unmaps uint64
 	Failures     uint64
+	Dontneed     uint64 // pages cleared by MADV_DONTNEED
 	ZeroedBytes  uint64
 }
 
@@ -169,6 +170,16 @@ func sysMmap(c *cpu.CPU, t *thread.Thread) (uint32, Errno) {
 		}
 		first, _ = pageIndex(va)
 	}
+	if !fixed {
+		// Pages fresh from the allocator cannot be the process's already.
+		for i := first; i < first+n; i++ {
+			if *pageState(i) != pageFree {
+				var l klog.Line
+				l.S("mm: BUG: page ").X(uint32(VM.base + i<<mm.PageShift)).S(" handed out twice (mmap ").X(uint32(addr)).S(" len ").X(uint32(length)).S(")").Print()
+				break
+			}
+		}
+	}
 	if prot == protNone {
 		setPages(first, n, pageReserved)
 	} else {
@@ -245,14 +256,47 @@ func sysMprotect(c *cpu.CPU, t *thread.Thread) (uint32, Errno) {
 	return 0, 0
 }
 
+// Advice values (MIPS Linux).
+const (
+	madvNormal   = 0
+	madvDontneed = 4
+	madvFree     = 8
+	madvRemove   = 9
+)
+
 func sysMadvise(c *cpu.CPU, t *thread.Thread) (uint32, Errno) {
-	addr := uintptr(arg(t, 0))
+	addr, length, advice := uintptr(arg(t, 0)), uintptr(arg(t, 1)), arg(t, 2)
 	if addr&(mm.PageSize-1) != 0 {
 		return 0, EINVAL
 	}
-	// Advice is accepted and not acted on: with a direct map a page cannot
-	// be taken from under a live mapping. The Go runtime zeroes reused
-	// memory itself and does not rely on MADV_DONTNEED zeroing.
+	n := (length + mm.PageSize - 1) >> mm.PageShift
+	switch advice {
+	case madvDontneed, madvRemove:
+		// Linux guarantees that a private anonymous page reads as zero
+		// after MADV_DONTNEED, and the Go runtime relies on it: it
+		// skips clearing memory it scavenged. With a direct map the
+		// page cannot be taken away, so it is cleared now.
+		VM.lock.Acquire(c.ID)
+		defer VM.lock.Release()
+		first, in := pageIndex(addr)
+		if !in || first+n > VM.npages {
+			return 0, ENOMEM
+		}
+		for i := first; i < first+n; i++ {
+			if *pageState(i) == pageFree {
+				return 0, ENOMEM
+			}
+		}
+		for i := first; i < first+n; i++ {
+			if *pageState(i) == pageRW {
+				zeroPages(i, 1)
+			}
+		}
+		VM.Dontneed += uint64(n)
+		return 0, 0
+	}
+	// Other advice (MADV_FREE, huge-page hints, ...) is accepted and not
+	// acted on: keeping the contents is a valid reading of each of them.
 	return 0, 0
 }
 
@@ -279,4 +323,45 @@ func sysMincore(c *cpu.CPU, t *thread.Thread) (uint32, Errno) {
 		out[i] = 1
 	}
 	return 0, 0
+}
+
+// checkVM cross-checks the mapping state: every page the process holds is
+// allocated in the page allocator, and no thread descriptor lies in a page
+// the process holds. It logs and counts what is wrong.
+func checkVM(c *cpu.CPU) int {
+	VM.lock.Acquire(c.ID)
+	defer VM.lock.Release()
+	bad := 0
+	var rw, res uint64
+	for i := uintptr(0); i < VM.npages; i++ {
+		st := *pageState(i)
+		if st == pageFree {
+			continue
+		}
+		if st == pageRW {
+			rw++
+		} else {
+			res++
+		}
+		if !VM.pages.IsUsed(VM.base + i<<mm.PageShift) {
+			bad++
+			if bad < 5 {
+				var l klog.Line
+				l.S("vm check: page ").X(uint32(VM.base + i<<mm.PageShift)).S(" is mapped but not allocated").Print()
+			}
+		}
+	}
+	if rw != VM.RW || res != VM.Reserved {
+		bad++
+		var l klog.Line
+		l.S("vm check: counters RW ").U(VM.RW).S(" reserved ").U(VM.Reserved).S(", map says ").U(rw).S(" and ").U(res).Print()
+	}
+	thread.Each(c.ID, func(t *thread.Thread) {
+		if i, in := pageIndex(t.Addr()); in && *pageState(i) != pageFree {
+			bad++
+			var l klog.Line
+			l.S("vm check: thread ").D(int64(t.TID)).S(" descriptor at ").X(uint32(t.Addr())).S(" is in a mapped page").Print()
+		}
+	})
+	return bad
 }
