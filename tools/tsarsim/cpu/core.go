@@ -650,3 +650,69 @@ func (c *Core) storeDone(e *utlbEntry, off uint32, size uint32) uint32 {
 	c.dc.Update(e.line+ln, old, old+1)
 	return e.stc
 }
+
+// ReadVirt reads a byte through the current translation without side
+// effects on counters or exceptions (debuggers, semihosting).
+func (c *Core) ReadVirt(va uint32) (byte, bool) {
+	var pa uint64
+	switch {
+	case va >= 0x80000000 && va < 0xA0000000:
+		pa = uint64(va - 0x80000000)
+	case va >= 0xA0000000 && va < 0xC0000000:
+		pa = uint64(va - 0xA0000000)
+	case va < 0x80000000 && c.Xlate != nil:
+		p, ok := c.Xlate(c, va, false)
+		if !ok {
+			return 0, false
+		}
+		pa = p
+	default:
+		i := c.lookupTLB(va)
+		if i < 0 {
+			return 0, false
+		}
+		e := &c.tlb[i]
+		half := ((e.mask | 0x1fff) + 1) >> 1
+		lo := e.lo[0]
+		if va&half != 0 {
+			lo = e.lo[1]
+		}
+		if lo&2 == 0 {
+			return 0, false
+		}
+		pa = (uint64(lo>>6&0xffffff)<<12)&^uint64(half-1) | uint64(va&(half-1))
+	}
+	b := c.sys.ram(pa)
+	if b == nil {
+		return 0, false
+	}
+	return b.Mem[pa-b.Base], true
+}
+
+// Idle reports a core that cannot run until an event: halted, or waiting
+// without a pending interrupt.
+func (c *Core) Idle() bool {
+	return c.Halted || (c.Waiting && !c.interruptPending())
+}
+
+// NextEvent is the earliest cycle at which a timer may wake the core.
+func (c *Core) NextEvent() uint64 {
+	if c.Halted {
+		return ^uint64(0)
+	}
+	n := ^uint64(0)
+	if c.Status&(1<<15) != 0 {
+		n = c.timerAt
+	}
+	if c.Tick != nil {
+		n = min(n, c.ExtDeadline)
+	}
+	return n
+}
+
+// ClearLL drops the LL reservation and any pending delay-slot record
+// (the harness calls it when it switches threads on a core).
+func (c *Core) ClearLL() {
+	c.llValid = false
+	c.dsIns = 0
+}

@@ -398,6 +398,8 @@ func decode(w uint32) dinsn {
 				d.op = opTLBP
 			case 24:
 				d.op = opERET
+			case 32:
+				d.op = opWAIT
 			}
 		case rs >= 16 && fn == 32:
 			d.op = opWAIT

@@ -217,6 +217,11 @@ func (s *System) WritePhys(pa uint64, data []byte) error {
 				s.invalidateCode(pa+i, 4)
 			}
 		}
+		// Bump the versions of the lines written, as a store would:
+		// cached copies and LL reservations must see the change.
+		for l := off >> s.lineShift; l <= (off+uint64(n)-1)>>s.lineShift; l++ {
+			b.Ver[l]++
+		}
 		data = data[n:]
 		pa += uint64(n)
 	}
@@ -243,5 +248,23 @@ func (s *System) Halt(status int, reason string) {
 		s.Halted = true
 		s.ExitStatus = status
 		s.HaltReason = reason
+	}
+}
+
+// ZeroPage clears a physical page before it is reused and forgets any
+// decoded code it held.
+func (s *System) ZeroPage(pa uint64) {
+	b := s.ram(pa)
+	if b == nil {
+		return
+	}
+	off := (pa - b.Base) &^ (mem.PageSize - 1)
+	clear(b.Mem[off : off+mem.PageSize])
+	for l := off >> s.lineShift; l < (off+mem.PageSize)>>s.lineShift; l++ {
+		b.Ver[l]++
+	}
+	if b.Code[off>>mem.PageShift] != 0 {
+		b.Code[off>>mem.PageShift] = 0
+		delete(s.dec, uint32((b.Base+off)>>mem.PageShift))
 	}
 }
