@@ -469,7 +469,7 @@ func (t *Tree) AddFree(c, order int, delta int32) bool {
 }
 
 // SetFreeAll sets the free block counts of every order of cluster c at once
-// (one climb instead of one per order).
+// (one climb instead of one per order); blocks must not be nil.
 func (t *Tree) SetFreeAll(c int, blocks *[Orders]uint32) bool {
 	x, y, n, ok := t.leaf(c)
 	if !ok {
