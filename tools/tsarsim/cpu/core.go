@@ -716,3 +716,7 @@ func (c *Core) ClearLL() {
 	c.llValid = false
 	c.dsIns = 0
 }
+
+// NextInDelaySlot reports whether the instruction at PC is the delay
+// slot of a branch that has already executed.
+func (c *Core) NextInDelaySlot() bool { return c.inDS(c.Cnt.Instr + 1) }

@@ -152,7 +152,10 @@ type Proc struct {
 	usage struct{ syscalls, ctxsw uint64 }
 }
 
-type sigAction struct{ handler, flags, restorer uint32 }
+type sigAction struct {
+	handler, flags uint32
+	mask           uint64
+}
 
 // New builds the machine and loads the program.
 func New(cfg *Config) (*Proc, error) {
@@ -207,6 +210,9 @@ func New(cfg *Config) (*Proc, error) {
 	}
 	sp, err := p.setupStack(cfg.Args, p.environ(), entry, phdr, phnum)
 	if err != nil {
+		return nil, err
+	}
+	if err := p.setupTrampoline(); err != nil {
 		return nil, err
 	}
 	t := p.newThread()

@@ -30,6 +30,10 @@ type Thread struct {
 	futex    uint32     // futex word it waits on (0: none)
 	clearTID uint32
 	sigmask  uint64
+	pending  uint64 // signals sent and not yet delivered
+	altSP    uint32 // sigaltstack
+	altSize  uint32
+	altFlags uint32
 }
 
 type coreState struct {
@@ -207,6 +211,7 @@ func (p *Proc) Run(maxCycles uint64, progressEvery time.Duration, progress func(
 		m.Now = t
 		p.timeouts(t)
 		p.preempt(t)
+		p.deliverPending()
 		if progress != nil && m.Now&0xffff < q {
 			if now := time.Now(); now.Sub(last) >= progressEvery {
 				last = now

@@ -122,8 +122,10 @@ func (p *Proc) dispatchSys(cs *coreState, nr uint32, a [6]uint32) sysret {
 		return okInt(t.TID)
 	case 4024, 4047, 4049, 4050:
 		return ok(0)
-	case 4037, 4266: // kill, tgkill: recorded, not delivered
-		return ok(0)
+	case 4037: // kill(pid, sig)
+		return p.kill(0, a[1])
+	case 4266: // tgkill(tgid, tid, sig)
+		return p.kill(int(a[1]), a[2])
 	case 4045:
 		return p.sysBrk(a[0])
 	case 4090:
@@ -237,11 +239,12 @@ func (p *Proc) dispatchSys(cs *coreState, nr uint32, a [6]uint32) sysret {
 			p.writeMem(a[2], b[:], c.Cluster)
 		}
 		if a[1] != 0 {
-			var b [8]byte
+			var b [16]byte
 			if !p.readMem(a[1], b[:]) {
 				return fail(eFAULT)
 			}
-			p.sigs[sig] = sigAction{flags: le32(b[:]), handler: le32(b[4:])}
+			p.sigs[sig] = sigAction{flags: le32(b[:]), handler: le32(b[4:]),
+				mask: uint64(le32(b[8:])) | uint64(le32(b[12:]))<<32}
 		}
 		return ok(0)
 	case 4195: // rt_sigprocmask(how, set, old, size)
@@ -266,12 +269,29 @@ func (p *Proc) dispatchSys(cs *coreState, nr uint32, a [6]uint32) sysret {
 			}
 		}
 		return ok(0)
-	case 4206: // sigaltstack(new, old): report SS_DISABLE
+	case 4206: // sigaltstack(new, old); stack_t is {sp, size, flags} on mips
 		if a[1] != 0 {
 			var b [12]byte
-			put32(b[4:], 0)
-			put32(b[8:], 2) // ss_flags = SS_DISABLE (sp, size, flags on mips)
+			put32(b[0:], t.altSP)
+			put32(b[4:], t.altSize)
+			fl := t.altFlags
+			if t.altSize == 0 {
+				fl = ssDisable
+			} else if c.R[29]-t.altSP < t.altSize {
+				fl |= ssOnStack
+			}
+			put32(b[8:], fl)
 			p.writeMem(a[1], b[:], c.Cluster)
+		}
+		if a[0] != 0 {
+			var b [12]byte
+			if !p.readMem(a[0], b[:]) {
+				return fail(eFAULT)
+			}
+			t.altSP, t.altSize, t.altFlags = le32(b[:]), le32(b[4:]), le32(b[8:])
+			if t.altFlags&ssDisable != 0 {
+				t.altSP, t.altSize = 0, 0
+			}
 		}
 		return ok(0)
 	case 4104, 4257, 4258, 4261, 4409: // interval timers: accepted, never fire
