@@ -371,14 +371,22 @@ func (p *Proc) phys(va uint32, write bool, from int) (uint64, bool) {
 	return e.pa | uint64(va&(mem.PageSize-1)), true
 }
 
-// readMem copies user memory out; ok is false on a fault.
+// readMem copies user memory out; ok is false on a fault. A page never
+// touched reads as zeros and stays unbacked, so the host's reads (system
+// call arguments on the stack, futex words) do not decide placement.
 func (p *Proc) readMem(va uint32, buf []byte) bool {
 	for len(buf) > 0 {
+		n := min(len(buf), int(mem.PageSize-va&(mem.PageSize-1)))
+		if va < userTop && p.pt[va>>mem.PageShift].state == pteReserved {
+			clear(buf[:n])
+			buf = buf[n:]
+			va += uint32(n)
+			continue
+		}
 		pa, ok := p.phys(va, false, 0)
 		if !ok {
 			return false
 		}
-		n := min(len(buf), int(mem.PageSize-va&(mem.PageSize-1)))
 		if err := p.sys.ReadPhys(pa, buf[:n]); err != nil {
 			return false
 		}
