@@ -13,10 +13,10 @@ const (
 	gicBase = 0xA0000000 | gicPhys
 	cpcBase = 0xA0000000 | cpcPhys
 
-	gcrGICBase    = 0x80
-	gcrCPCBase    = 0x88
-	gcrCLConfig   = 0x2010
-	gcrCLOther    = 0x2018
+	gcrGICBase     = 0x80
+	gcrCPCBase     = 0x88
+	gcrCLConfig    = 0x2010
+	gcrCLOther     = 0x2018
 	gcrCOResetBase = 0x4020
 
 	gicShConfig  = 0x0000

@@ -223,6 +223,8 @@ func installVectors(id uint32) *mips32.Block {
 	b.TrapG = uintptr(unsafe.Pointer(&b.G[0]))
 	b.NestFrame = uintptr(unsafe.Pointer(&b.Nest))
 	b.NestSP = uintptr(unsafe.Pointer(&nestStacks[id][0])) + nestStackSize - 16
+	b.SetNestG(uintptr(unsafe.Pointer(&nestStacks[id][0])), uintptr(unsafe.Pointer(&nestStacks[id][0]))+nestStackSize, 2048)
+	b.NestG = uintptr(unsafe.Pointer(&b.NG[0]))
 	// EBase may be written only with Status.BEV set.
 	st := mips32.Status()
 	mips32.SetStatus(st | mips32.StatusBEV)
@@ -303,7 +305,8 @@ func reportProblem(p cmdline.Problem) {
 // early initializes the machine and returns the stack pointer of the Go
 // runtime's start frame.
 func early() uintptr {
-	mips32.ConsoleUART.Init()
+	var ahead [16]byte
+	nahead := mips32.ConsoleUART.Init(ahead[:])
 	klog.Device = consolePutc
 	klog.CPU = mips32.CPUNum
 	maskPICs()
@@ -447,6 +450,7 @@ func early() uintptr {
 	mips32.SetHandlers(cpu.Trap, nestedFault)
 	linux.PowerOff = PowerOff
 	linux.ConsoleGetc = consoleGetc
+	linux.ConsoleTypeAhead(ahead[:nahead])
 
 	Boot.Board = "malta"
 	Boot.PRId = mips32.PRId()
@@ -543,8 +547,8 @@ func printBootLog() {
 	l.S("RAM:      ").U(Boot.RAMBytes >> 20).S(" MiB found, ").U(Boot.UsedRAM >> 20).S(" MiB managed").Print()
 	l.S("memory map:").Print()
 	l.S("  0x80000000-0x800fffff  KSEG0 low memory: boot loader data (reserved)").Print()
-	l.S("  ").X(uint32(Boot.ImageStart)).S("-").X(uint32(Boot.ImageEnd-1)).S("  KSEG0 kernel image, data, bss (").U(uint64(Boot.ImageEnd-Boot.ImageStart) >> 10).S(" KiB)").Print()
-	l.S("  ").X(windowBase).S("-").X(uint32(windowBase+Boot.UsedRAM-1)).S("  KUSEG heap window -> physical ").X(uint32(ramHighAlias)).S(" (").D(int64(windowEntries)).S(" wired TLB entries)").Print()
+	l.S("  ").X(uint32(Boot.ImageStart)).S("-").X(uint32(Boot.ImageEnd - 1)).S("  KSEG0 kernel image, data, bss (").U(uint64(Boot.ImageEnd-Boot.ImageStart) >> 10).S(" KiB)").Print()
+	l.S("  ").X(windowBase).S("-").X(uint32(windowBase + Boot.UsedRAM - 1)).S("  KUSEG heap window -> physical ").X(uint32(ramHighAlias)).S(" (").D(int64(windowEntries)).S(" wired TLB entries)").Print()
 	st := Pages.Stats()
 	l.S("  page allocator: ").U(uint64(st.TotalPages)).S(" pages of 4 KiB, ").U(uint64(st.FreePages)).S(" free").Print()
 	l.S("  0xb8000000            KSEG1 ISA I/O (UART 0x3f8, PIT 0x40, RTC 0x70, ACPI 0x1000)").Print()

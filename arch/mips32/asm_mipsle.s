@@ -13,6 +13,7 @@
 #define B_NESTFRAME 0x410
 #define B_NESTSP 0x414
 #define B_TRAPS 0x41c
+#define B_NESTG 0x420
 
 #define F_HI 128
 #define F_LO 132
@@ -83,10 +84,20 @@ TEXT ·trapEntry(SB),NOSPLIT|NOFRAME,$0
 	SLL	$12, R26
 	MOVW	B_INTRAP(R26), R27
 	BNE	R27, R0, nested
+	// From here an exception is the kernel's own: mark it before touching
+	// memory, so a bad current frame cannot loop through this path.
+	MOVW	$1, R27
+	MOVW	R27, B_INTRAP(R26)
 	MOVW	B_CURFRAME(R26), R27
+	BEQ	R27, R0, nested
 	SAVE_GPRS
-	MOVW	$1, R8
-	MOVW	R8, B_INTRAP(R26)
+	// Leave exception level (interrupts stay off: IE cleared too) so that
+	// an exception in the Go handler records its own EPC and BadVAddr
+	// instead of being lost under EXL.
+	MOVW	M12, R8
+	AND	$~0x1f, R8 // clear IE, EXL, ERL, KSU
+	MOVW	R8, M12
+	EHB
 	MOVW	B_TRAPS(R26), R8
 	ADDU	$1, R8
 	MOVW	R8, B_TRAPS(R26)
@@ -103,7 +114,7 @@ nested:
 	MOVW	B_NESTFRAME(R26), R27
 	SAVE_GPRS
 	MOVW	B_NESTSP(R26), R29
-	MOVW	B_TRAPG(R26), g
+	MOVW	B_NESTG(R26), g
 	MOVW	R26, 4(R29)
 	JAL	·dispatchNested(SB)
 	JMP	0(PC)
@@ -119,13 +130,15 @@ TEXT ·trapReturn(SB),NOSPLIT|NOFRAME,$0
 	MOVW	R8, HI
 	MOVW	F_LO(R27), R8
 	MOVW	R8, LO
-	MOVW	F_EPC(R27), R8
-	MOVW	R8, M14
-	// Restore Status with EXL forced on: it stays on until eret, so no
-	// interrupt can arrive while the registers are half restored.
+	// Restore Status with EXL forced on first: it stays on until eret, so
+	// no interrupt can arrive while the registers are half restored, and
+	// EPC is not overwritten once set.
 	MOVW	F_STATUS(R27), R8
 	OR	$2, R8
 	MOVW	R8, M12
+	EHB
+	MOVW	F_EPC(R27), R8
+	MOVW	R8, M14
 	EHB
 	MOVW	R0, B_INTRAP(R26)
 	MOVW	4(R27), R1

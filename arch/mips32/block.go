@@ -38,16 +38,20 @@ type Block struct {
 	ID uint32 // +0x418
 	// Traps counts the traps the core took.
 	Traps uint32 // +0x41c
+	// NestG is the address of the fake g describing the nest stack.
+	NestG uintptr // +0x420
 
-	_    [0x20]byte
+	_    [0x1c]byte
 	Nest Frame // +0x440: registers at a nested exception
 
 	// G is the fake g of the trap stack (runtime.g's first four words:
 	// stack.lo, stack.hi, stackguard0, stackguard1; the rest, among it g.m,
-	// stays zero so that anything needing an m faults visibly).
-	G [32]uintptr
+	// stays zero so that anything needing an m faults visibly). NG is the
+	// same for the nest stack.
+	G  [32]uintptr
+	NG [32]uintptr
 
-	_ [BlockSize - 0x440 - FrameSize - 32*4]byte
+	_ [BlockSize - 0x440 - FrameSize - 2*32*4]byte
 }
 
 // Offsets of Block fields used by asm_mipsle.s.
@@ -60,6 +64,7 @@ const (
 	BlockNestSP    = 0x414
 	BlockID        = 0x418
 	BlockTraps     = 0x41c
+	BlockNestG     = 0x420
 	BlockNest      = 0x440
 )
 
@@ -76,8 +81,17 @@ const (
 // stack check fails still has room to fault in morestack (which finds no m)
 // rather than run off the stack.
 func (b *Block) SetFakeG(lo, hi, guard uintptr) {
-	b.G[0] = lo
-	b.G[1] = hi
-	b.G[2] = lo + guard
-	b.G[3] = lo + guard
+	setG(&b.G, lo, hi, guard)
+}
+
+// SetNestG does the same for the nest stack.
+func (b *Block) SetNestG(lo, hi, guard uintptr) {
+	setG(&b.NG, lo, hi, guard)
+}
+
+func setG(g *[32]uintptr, lo, hi, guard uintptr) {
+	g[0] = lo
+	g[1] = hi
+	g[2] = lo + guard
+	g[3] = lo + guard
 }

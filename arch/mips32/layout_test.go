@@ -42,6 +42,7 @@ func TestBlockLayout(t *testing.T) {
 	check("NestSP", unsafe.Offsetof(b.NestSP), BlockNestSP)
 	check("ID", unsafe.Offsetof(b.ID), BlockID)
 	check("Traps", unsafe.Offsetof(b.Traps), BlockTraps)
+	check("NestG", unsafe.Offsetof(b.NestG), BlockNestG)
 	check("Nest", unsafe.Offsetof(b.Nest), BlockNest)
 	check("size", unsafe.Sizeof(b), BlockSize)
 }

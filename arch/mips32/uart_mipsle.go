@@ -27,15 +27,22 @@ const (
 var ConsoleUART = UART{Base: 0xB80003F8}
 
 // Init programs 115200 baud 8N1 with FIFOs on and interrupts off. QEMU ignores
-// the baud rate; a real board does not.
-func (u UART) Init() {
+// the baud rate; a real board does not. Enabling the FIFOs resets them, so
+// bytes already received (keys typed ahead of the boot) are read out first
+// and returned in ahead.
+func (u UART) Init(ahead []byte) (n int) {
+	for n < len(ahead) && Read8(u.Base+uartLSR)&lsrDR != 0 {
+		ahead[n] = Read8(u.Base + uartRBR)
+		n++
+	}
 	Write8(u.Base+uartIER, 0)
 	Write8(u.Base+uartLCR, 0x80) // DLAB: divisor follows
 	Write8(u.Base+uartDLL, 1)    // 1.8432 MHz / 16 / 115200 = 1
 	Write8(u.Base+uartDLM, 0)
 	Write8(u.Base+uartLCR, 0x03) // 8 data bits, no parity, 1 stop bit
-	Write8(u.Base+uartFCR, 0x07) // FIFOs on and cleared
+	Write8(u.Base+uartFCR, 0x05) // FIFOs on, transmit FIFO cleared; keys typed ahead stay
 	Write8(u.Base+uartMCR, 0x0b) // DTR, RTS, OUT2 (routes the interrupt)
+	return n
 }
 
 // Putc sends one byte, waiting for the transmitter.

@@ -1,3 +1,5 @@
+//go:build mipsle
+
 package main
 
 import (

@@ -1,3 +1,5 @@
+//go:build mipsle
+
 // Command almos is the kernel image. Its entry point is boot's _kentry,
 // which sets the machine up and starts the Go runtime; the runtime then
 // runs this main, in thread context, as it would on Linux.

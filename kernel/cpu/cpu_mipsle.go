@@ -25,6 +25,9 @@ type Stats struct {
 	TimerIRQs  uint64
 	IPIs       uint64
 	Faults     uint64
+	// LateArms counts timer programmings that found Count already past
+	// the target and had to retry.
+	LateArms uint64
 }
 
 // CPU is one core's kernel state.
@@ -224,10 +227,22 @@ func (c *CPU) arm(now int64) {
 		delta = minDelta
 	}
 	ticks := countSc.Ticks(delta)
-	if ticks > 1<<31 {
-		ticks = 1 << 31
+	if ticks > 1<<30 {
+		ticks = 1 << 30
 	}
-	mips32.SetCompare(mips32.Count() + uint32(ticks))
+	// Compare must be ahead of Count when written, or the interrupt comes
+	// only after Count wraps (25 s at 167 MHz). Under an emulator the core
+	// can be descheduled between reading Count and writing Compare, so
+	// check, and push the target out until it holds.
+	for {
+		target := mips32.Count() + uint32(ticks)
+		mips32.SetCompare(target)
+		if int32(target-mips32.Count()) > 0 {
+			return
+		}
+		c.Stats.LateArms++
+		ticks *= 2
+	}
 }
 
 // Park parks the current thread t until Wake or, if deadline > 0, until the

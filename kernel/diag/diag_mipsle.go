@@ -33,7 +33,7 @@ var (
 	StopOthers func()
 
 	// Symbols is the image's symbol table.
-	Symbols  symtab.Table
+	Symbols   symtab.Table
 	symbolsOK bool
 
 	dying atomic.Uint32

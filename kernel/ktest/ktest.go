@@ -118,6 +118,10 @@ func Select(names []string) (tests []Test, unknown []string) {
 	return tests, unknown
 }
 
+// Timeout bounds each test, as go test -timeout bounds a test binary: a test
+// that hangs fails with every goroutine's stack, and the run stops there.
+var Timeout = 120 * time.Second
+
 // Run runs tests one after another, printing go test -v output to w, and
 // reports whether all passed.
 func Run(w io.Writer, tests []Test) bool {
@@ -136,7 +140,15 @@ func Run(w io.Writer, tests []Test) bool {
 			}()
 			tc.Fn(t)
 		}()
-		<-t.done
+		select {
+		case <-t.done:
+		case <-time.After(Timeout):
+			fmt.Fprintf(w, "--- FAIL: %s (%.2fs)\n    test timed out after %v; goroutines:\n", tc.Name, time.Since(t0).Seconds(), Timeout)
+			buf := make([]byte, 1<<20)
+			w.Write(buf[:runtime.Stack(buf, true)])
+			fmt.Fprintln(w, "FAIL")
+			return false
+		}
 		d := time.Since(t0)
 		status := "PASS"
 		if t.Failed() {

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"strings"
 	"testing"
+	"time"
 )
 
 func TestRunFormat(t *testing.T) {
@@ -29,6 +30,16 @@ func TestRunFormat(t *testing.T) {
 			t.Errorf("output lacks %q:\n%s", want, s)
 		}
 	}
+	out.Reset()
+	Register("hangs", "", func(t *T) { select {} })
+	old := Timeout
+	Timeout = 50 * time.Millisecond
+	hang, _ := Select([]string{"hangs", "good"})
+	out.Reset()
+	if Run(&out, hang) || !strings.Contains(out.String(), "--- FAIL: hangs") || !strings.Contains(out.String(), "test timed out") || strings.Contains(out.String(), "RUN   good") {
+		t.Fatalf("hanging test: %s", out.String())
+	}
+	Timeout = old
 	out.Reset()
 	good, _ := Select([]string{"good"})
 	if !Run(&out, good) || !strings.Contains(out.String(), "\nPASS\n") {

@@ -1,6 +1,8 @@
 package linux
 
 import (
+	"encoding/binary"
+
 	"almos/kernel/cpu"
 	"almos/kernel/klog"
 	"almos/kernel/kmem"
@@ -199,8 +201,7 @@ func sysRead(c *cpu.CPU, t *thread.Thread) (uint32, Errno) {
 			v = 1
 		}
 		f.count -= v
-		*kmem.U32(buf) = uint32(v)
-		*kmem.U32(buf + 4) = uint32(v >> 32)
+		binary.LittleEndian.PutUint64(kmem.Bytes(buf, 8), v) // buf may be unaligned
 		return 8, 0
 	}
 	return 0, EINVAL

@@ -196,10 +196,18 @@ func Fatal(c *cpu.CPU, t *thread.Thread, status int, why string) {
 }
 
 // fatalSignal ends the kernel with the report of a signal no handler takes.
+// SIGABRT with its default action is the Go runtime dying on purpose after
+// a fatal error or an unrecovered panic (GOTRACEBACK=crash raises it once the
+// runtime printed its report): that ends with the runtime's status, 2.
 func fatalSignal(c *cpu.CPU, t *thread.Thread, sig int, why string) {
 	var l klog.Line
 	l.S("kernel: thread ").D(int64(t.TID)).S(" got ").S(SigName(sig)).S(": ").S(why).Print()
-	diag.Fatal(c.ID, t.TID, t.NameString(), &t.Frame, diag.StatusKernelFault, "KERNEL FAULT: unhandled "+"signal", why)
+	if sig == SIGABRT {
+		diag.Fatal(c.ID, t.TID, t.NameString(), &t.Frame, diag.StatusGoFatal, "KERNEL: fatal",
+			"the Go runtime aborted (fatal error or unrecovered panic, reported above)")
+		return
+	}
+	diag.Fatal(c.ID, t.TID, t.NameString(), &t.Frame, diag.StatusKernelFault, "KERNEL FAULT: unhandled signal", why)
 }
 
 // Init installs the personality's hooks.

@@ -126,6 +126,8 @@ func dispatch(c *cpu.CPU, t *thread.Thread, n uint32) (uint32, Errno) {
 		return 0, 0
 	case 4090: // mmap
 		return sysMmap(c, t)
+	case 4210: // mmap2 (offset in pages; only anonymous mappings exist)
+		return sysMmap(c, t)
 	case 4091: // munmap
 		return sysMunmap(c, t)
 	case 4122: // uname

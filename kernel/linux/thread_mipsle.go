@@ -106,16 +106,16 @@ func sysExitGroup(c *cpu.CPU, t *thread.Thread) (uint32, Errno) {
 
 func sysExitGroupStatus(c *cpu.CPU, t *thread.Thread, status int) {
 	ExitStatus = status
-	if status != 0 {
+	if status == 2 {
 		// The Go runtime exits with 2 after a fatal error or an
 		// unrecovered panic, having printed its own traceback. Add the
 		// kernel's view of the thread that ended it.
-		Fatal(c, t, status, "the Go runtime exited with a failing status")
+		Fatal(c, t, status, "the Go runtime exited with status 2 (fatal error or unrecovered panic, reported above)")
 		return
 	}
 	var l klog.Line
-	l.S("kernel: exit_group(0): powering off").Print()
-	PowerOff(0)
+	l.S("kernel: exit_group(").D(int64(status)).S("): powering off").Print()
+	PowerOff(status)
 }
 
 func sysSchedGetaffinity(c *cpu.CPU, t *thread.Thread) (uint32, Errno) {

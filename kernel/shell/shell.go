@@ -28,6 +28,7 @@ type Shell struct {
 	Prompt   string
 	commands map[string]*Command
 	stop     bool
+	afterCR  bool
 }
 
 // New makes a shell reading in and writing out, with the given commands.
@@ -72,12 +73,13 @@ func (s *Shell) ReadLine() (string, error) {
 		}
 		switch c {
 		case '\r', '\n':
-			// A CR LF pair ends one line, not two.
-			if c == '\r' {
-				if next, err := s.in.Peek(1); err == nil && next[0] == '\n' {
-					s.in.ReadByte()
-				}
+			// A CR LF pair ends one line, not two. The LF is skipped when
+			// it comes (peeking for it would wait for the next key).
+			if c == '\n' && s.afterCR && len(line) == 0 {
+				s.afterCR = false
+				continue
 			}
+			s.afterCR = c == '\r'
 			fmt.Fprint(s.Out, "\n")
 			return string(line), nil
 		case 0x7f, 0x08:
@@ -94,6 +96,7 @@ func (s *Shell) ReadLine() (string, error) {
 			fmt.Fprint(s.Out, "^C\n")
 			return "", nil
 		default:
+			s.afterCR = false
 			if c >= 0x20 && c < 0x7f && len(line) < 512 {
 				line = append(line, c)
 				fmt.Fprintf(s.Out, "%c", c)

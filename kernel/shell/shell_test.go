@@ -3,8 +3,10 @@ package shell
 import (
 	"bytes"
 	"errors"
+	"io"
 	"strings"
 	"testing"
+	"time"
 )
 
 func TestShell(t *testing.T) {
@@ -28,6 +30,17 @@ func TestShell(t *testing.T) {
 	}
 	if strings.Contains(o, "never") {
 		t.Error("shell read past quit")
+	}
+	// A line ended by CR alone is executed without waiting for more input.
+	r, w := io.Pipe()
+	s2 := New(r, &bytes.Buffer{}, []*Command{{Name: "quit", Quits: true, Run: func(*Shell, []string) error { return nil }}})
+	done := make(chan bool)
+	go func() { s2.Run(); done <- true }()
+	w.Write([]byte("quit\r"))
+	select {
+	case <-done:
+	case <-time.After(5 * time.Second):
+		t.Fatal("a CR-terminated line waited for more input")
 	}
 	out.Reset()
 	s.Exec("help")

@@ -1,0 +1,245 @@
+// Package boottest boots the kernel image under QEMU and checks what it
+// prints and the status it powers off with. A boot that does not power off
+// within its timeout is a failure: the kernel must never hang silently.
+package boottest
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"path/filepath"
+	"regexp"
+	"strings"
+	"testing"
+	"time"
+
+	"almos/tools/qemu"
+)
+
+var image string
+
+func TestMain(m *testing.M) {
+	if err := qemu.Available(); err != nil {
+		fmt.Fprintln(os.Stderr, "boottest:", err)
+		os.Exit(1)
+	}
+	root, err := qemu.Root()
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "boottest:", err)
+		os.Exit(1)
+	}
+	dir, err := os.MkdirTemp("", "almos-boottest")
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "boottest:", err)
+		os.Exit(1)
+	}
+	image = filepath.Join(dir, "kernel.elf")
+	if err := qemu.Build(root, image); err != nil {
+		fmt.Fprintln(os.Stderr, "boottest:", err)
+		os.Exit(1)
+	}
+	code := m.Run()
+	os.RemoveAll(dir)
+	os.Exit(code)
+}
+
+// boot runs the kernel and fails the test on a hang.
+func boot(t *testing.T, c qemu.Config) qemu.Result {
+	t.Helper()
+	c.Kernel = image
+	if c.Timeout == 0 {
+		c.Timeout = 8 * time.Minute
+	}
+	r, err := qemu.Run(context.Background(), c)
+	if err != nil {
+		t.Fatalf("qemu: %v", err)
+	}
+	if r.TimedOut {
+		t.Fatalf("the kernel did not power off within %v (a hang); console:\n%s", c.Timeout, tail(r.Output, 60))
+	}
+	return r
+}
+
+func tail(s string, lines int) string {
+	l := strings.Split(s, "\n")
+	if len(l) > lines {
+		l = l[len(l)-lines:]
+	}
+	return strings.Join(l, "\n")
+}
+
+func expect(t *testing.T, out string, wants ...string) {
+	t.Helper()
+	for _, w := range wants {
+		if !strings.Contains(out, w) {
+			t.Errorf("console lacks %q", w)
+		}
+	}
+	if t.Failed() {
+		t.Logf("console:\n%s", tail(out, 80))
+	}
+}
+
+// checkSuite checks a test=... run: go test -v form, a final PASS, no FAIL,
+// status 0.
+func checkSuite(t *testing.T, r qemu.Result) {
+	t.Helper()
+	out := r.Output
+	if strings.Contains(out, "--- FAIL") || r.Status != 0 || !regexp.MustCompile(`(?m)^PASS\r?$`).MatchString(out) {
+		t.Fatalf("in-kernel tests failed (status %d); console:\n%s", r.Status, tail(out, 120))
+	}
+	if strings.Contains(out, "KERNEL FAULT") || strings.Contains(out, "fatal error:") {
+		t.Fatalf("fault during the tests; console:\n%s", tail(out, 120))
+	}
+}
+
+func TestBootLog(t *testing.T) {
+	t.Parallel()
+	r := boot(t, qemu.Config{MemMB: 128, Append: "test=panic"})
+	checkSuite(t, r)
+	expect(t, r.Output,
+		"ALMOS ", "board:    malta (QEMU malta), MIPS P5600", "cores:    1 present",
+		"caches:   L1 I", "clock:    CP0 Count", "RAM:      128 MiB found",
+		"memory map:", "KSEG0 kernel image", "KUSEG heap window -> physical 0x80000000",
+		`cmdline:  "test=panic"`, "power-off: semihosting",
+		"runtime: main reached", "=== RUN   panic", "--- PASS: panic (")
+}
+
+// TestSuite runs every in-kernel test at several RAM sizes.
+func TestSuite(t *testing.T) {
+	for _, mem := range []int{64, 128, 256, 1024} {
+		mem := mem
+		t.Run(fmt.Sprintf("m%d", mem), func(t *testing.T) {
+			t.Parallel()
+			r := boot(t, qemu.Config{MemMB: mem, Append: "test=all"})
+			checkSuite(t, r)
+			expect(t, r.Output, fmt.Sprintf("RAM:      %d MiB found", mem),
+				"=== RUN   alloc", "=== RUN   gomaxprocs", "--- PASS: nilderef",
+				// An unserved call is named once.
+				"linux: system call 4051 (acct) is not served: ENOSYS")
+			if n := strings.Count(r.Output, "(acct) is not served"); n != 1 {
+				t.Errorf("the unserved call was logged %d times, want once", n)
+			}
+		})
+	}
+}
+
+func TestKernelFault(t *testing.T) {
+	t.Parallel()
+	r := boot(t, qemu.Config{Append: "test=fault"})
+	if r.Status != 3 {
+		t.Errorf("status %d, want 3", r.Status)
+	}
+	expect(t, r.Output,
+		"*** KERNEL FAULT in trap context",
+		"exception: TLB miss or invalid on load/fetch (code 2)",
+		"BadVAddr 0x00000010",
+		"EPC 0x8", "Cause 0x", " ra 0x8",
+		"stack:", "almos/kernel/linux.kcall", "almos/kernel/cpu.Trap", "kernel/linux/kcall_mipsle.go:",
+		"*** powering off with status 3")
+}
+
+func TestGoFatal(t *testing.T) {
+	t.Parallel()
+	r := boot(t, qemu.Config{Append: "test=fatal"})
+	if r.Status != 2 {
+		t.Errorf("status %d, want 2", r.Status)
+	}
+	expect(t, r.Output,
+		"panic: assignment to entry in nil map", "goroutine ",
+		"almos/kernel/ktest.testFatal", // the runtime's traceback
+		"*** KERNEL: fatal", "the Go runtime", "stack:", "*** powering off with status 2")
+}
+
+func TestUnknownTest(t *testing.T) {
+	t.Parallel()
+	r := boot(t, qemu.Config{Append: "test=panic,nosuch"})
+	if r.Status != 1 {
+		t.Errorf("status %d, want 1", r.Status)
+	}
+	expect(t, r.Output, "test: no such test: nosuch", "known tests", "goroutines ", "\nFAIL")
+	if strings.Contains(r.Output, "=== RUN") {
+		t.Errorf("tests ran despite an unknown name")
+	}
+}
+
+func TestCommandLineMistakes(t *testing.T) {
+	t.Parallel()
+	for _, c := range []struct {
+		line   string
+		status int
+		want   []string
+	}{
+		{"tset=all", 4, []string{`cmdline: "tset=all": unknown key (known keys: test shell cpus`, "the mistakes above stop the boot", "test=", "clusters="}},
+		{"cpus=four test=panic", 4, []string{`cmdline: "cpus=four": not a decimal number; cpus takes a number from Min to Max (1..16)`}},
+		{"mem=12Q test=panic", 4, []string{`cmdline: "mem=12Q": not a size`}},
+		// A tuning mistake falls back to the default and the boot goes on.
+		{"slice=0 test=panic", 0, []string{`cmdline: "slice=0": out of range; slice takes a number from Min to Max (1..1000); using the default 10`, "--- PASS: panic"}},
+	} {
+		r := boot(t, qemu.Config{Append: c.line})
+		if r.Status != c.status {
+			t.Errorf("%q: status %d, want %d", c.line, r.Status, c.status)
+		}
+		expect(t, r.Output, c.want...)
+	}
+}
+
+func TestConsole(t *testing.T) {
+	t.Parallel()
+	input := "help\rmem\rcpus\ruptime\rthreads\rbogus\rversion\rpoweroff 7\r"
+	r := boot(t, qemu.Config{MemMB: 128, Input: strings.NewReader(input)})
+	if r.Status != 7 {
+		t.Errorf("status %d, want 7 (from poweroff 7)", r.Status)
+	}
+	expect(t, r.Output,
+		"console ready", "almos> ",
+		"poweroff [STATUS]", "test [NAME...]", // help
+		"physical memory: 128 MiB RAM", "free ", "Go heap: in use", // mem
+		"1 cores (MIPS P5600", "online", // cpus
+		"since kernel entry", // uptime
+		"main", "running",    // threads
+		`unknown command "bogus": type help for the list`,
+		"board malta", // version
+		"powering off, status 7")
+}
+
+// TestACPIPowerOff boots without semihosting: the kernel powers off through
+// the PIIX4, QEMU exits (with 0, the only status ACPI can give).
+func TestACPIPowerOff(t *testing.T) {
+	t.Parallel()
+	r := boot(t, qemu.Config{Append: "test=panic", NoSemihosting: true, Timeout: 3 * time.Minute})
+	if r.Status != 0 {
+		t.Errorf("status %d, want 0", r.Status)
+	}
+	expect(t, r.Output, "power-off: ACPI soft-off", "--- PASS: panic", "powering off")
+}
+
+// TestSoak boots the GOMAXPROCS stress 20 times (make soak). Not in CI.
+func TestSoak(t *testing.T) {
+	if os.Getenv("ALMOS_SOAK") == "" {
+		t.Skip("set ALMOS_SOAK=1 (make soak) to boot the stress 20 times")
+	}
+	const boots = 20
+	hangs, fails := 0, 0
+	for i := 0; i < boots; i++ {
+		c := qemu.Config{Kernel: image, MemMB: 256, Append: "test=gomaxprocs,preempt,atomics,alloc,gc", Timeout: 8 * time.Minute}
+		r, err := qemu.Run(context.Background(), c)
+		if err != nil {
+			t.Fatal(err)
+		}
+		switch {
+		case r.TimedOut:
+			hangs++
+			t.Logf("boot %d: hang; console:\n%s", i+1, tail(r.Output, 40))
+		case r.Status != 0 || strings.Contains(r.Output, "--- FAIL"):
+			fails++
+			t.Logf("boot %d: status %d; console:\n%s", i+1, r.Status, tail(r.Output, 60))
+		default:
+			t.Logf("boot %d: pass in %v", i+1, r.Wall.Round(time.Millisecond))
+		}
+	}
+	t.Logf("soak: %d boots, %d hangs, %d failures", boots, hangs, fails)
+	if hangs+fails != 0 {
+		t.Fail()
+	}
+}

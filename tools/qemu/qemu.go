@@ -1,0 +1,202 @@
+// Package qemu builds the kernel image and boots it under QEMU's malta with
+// the P5600 CPU: the one place that knows the toolchain settings, the link
+// address and entry symbol, and the QEMU command line. The Makefile's
+// targets and the boot tests both go through it.
+package qemu
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"runtime"
+	"strings"
+	"sync"
+	"time"
+)
+
+// Toolchain settings of the image: the stock Go toolchain, 32-bit MIPS
+// little-endian without FPU, no cgo.
+var Env = []string{"GOOS=linux", "GOARCH=mipsle", "GOMIPS=softfloat", "CGO_ENABLED=0"}
+
+// Link address and entry: QEMU loads a KSEG0 ELF at vaddr & 0x1fffffff;
+// the linker reserves 0x1000 for headers, so -T minus 0x1000 must be 64 KiB
+// aligned.
+const (
+	TextAddr = "0x80101000"
+	Entry    = "_kentry"
+	Package  = "./kernel/almos"
+)
+
+// Root finds the repository root (the directory holding go.mod) from the
+// working directory.
+func Root() (string, error) {
+	dir, err := os.Getwd()
+	if err != nil {
+		return "", err
+	}
+	for {
+		if _, err := os.Stat(filepath.Join(dir, "go.mod")); err == nil {
+			return dir, nil
+		}
+		parent := filepath.Dir(dir)
+		if parent == dir {
+			return "", errors.New("go.mod not found above the working directory")
+		}
+		dir = parent
+	}
+}
+
+// Version describes the source tree for the banner.
+func Version(root string) string {
+	out, err := exec.Command("git", "-C", root, "describe", "--always", "--dirty").Output()
+	if err != nil {
+		return "dev"
+	}
+	return strings.TrimSpace(string(out))
+}
+
+// Build compiles the kernel image into out.
+func Build(root, out string) error {
+	ldflags := fmt.Sprintf("-T %s -E %s -X almos/boot.Version=%s", TextAddr, Entry, Version(root))
+	cmd := exec.Command("go", "build", "-o", out, "-ldflags", ldflags, Package)
+	cmd.Dir = root
+	cmd.Env = append(os.Environ(), Env...)
+	if b, err := cmd.CombinedOutput(); err != nil {
+		return fmt.Errorf("building the kernel: %v\n%s", err, b)
+	}
+	return nil
+}
+
+// Binary is the QEMU system emulator for little-endian 32-bit MIPS.
+const Binary = "qemu-system-mipsel"
+
+// Available reports whether QEMU can be run, with a hint if not.
+func Available() error {
+	if _, err := exec.LookPath(Binary); err != nil {
+		return fmt.Errorf("%s not found: install Debian's qemu-system-mips (make deps)", Binary)
+	}
+	return nil
+}
+
+// Config describes one boot.
+type Config struct {
+	Kernel string
+	SMP    int    // cores (default 1)
+	MemMB  int    // RAM in MiB (default 256)
+	Append string // kernel command line
+	// NoSemihosting boots without -semihosting: power-off goes through
+	// ACPI and QEMU exits with 0 whatever the kernel's status.
+	NoSemihosting bool
+	// Interactive connects the terminal (-nographic: ^A x quits).
+	Interactive bool
+	// Debug waits for gdb on :1234 before the first instruction.
+	Debug   bool
+	Timeout time.Duration
+	Input   io.Reader // bytes for the serial console
+	Extra   []string
+}
+
+// Args returns QEMU's command line for c.
+func (c Config) Args() []string {
+	smp, mem := c.SMP, c.MemMB
+	if smp == 0 {
+		smp = 1
+	}
+	if mem == 0 {
+		mem = 256
+	}
+	a := []string{"-M", "malta", "-cpu", "P5600", "-smp", fmt.Sprint(smp), "-m", fmt.Sprint(mem), "-no-reboot"}
+	if c.Interactive {
+		a = append(a, "-nographic")
+	} else {
+		a = append(a, "-display", "none", "-monitor", "none", "-serial", "stdio")
+	}
+	if !c.NoSemihosting {
+		a = append(a, "-semihosting")
+	}
+	if c.Debug {
+		a = append(a, "-s", "-S")
+	}
+	a = append(a, "-kernel", c.Kernel, "-append", c.Append)
+	return append(a, c.Extra...)
+}
+
+// Result is what a boot produced.
+type Result struct {
+	Output   string
+	Status   int  // QEMU's exit status: the kernel's, with semihosting
+	TimedOut bool // killed at the timeout: a hang
+	Wall     time.Duration
+}
+
+// lockedBuffer lets the test read output while QEMU writes it.
+type lockedBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (l *lockedBuffer) Write(p []byte) (int, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.b.Write(p)
+}
+
+func (l *lockedBuffer) String() string {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.b.String()
+}
+
+// Run boots c non-interactively and collects the console.
+func Run(ctx context.Context, c Config) (Result, error) {
+	if err := Available(); err != nil {
+		return Result{}, err
+	}
+	if c.Timeout == 0 {
+		c.Timeout = 5 * time.Minute
+	}
+	ctx, cancel := context.WithTimeout(ctx, c.Timeout)
+	defer cancel()
+	cmd := exec.CommandContext(ctx, Binary, c.Args()...)
+	var out lockedBuffer
+	cmd.Stdout = &out
+	cmd.Stderr = &out
+	// QEMU reads the serial console from an OS pipe held open until it
+	// exits: stdio at EOF would look like a closed line.
+	pr, pw, err := os.Pipe()
+	if err != nil {
+		return Result{}, err
+	}
+	defer pw.Close()
+	cmd.Stdin = pr
+	if c.Input != nil {
+		go io.Copy(pw, c.Input)
+	}
+	cmd.WaitDelay = 5 * time.Second
+	start := time.Now()
+	err = cmd.Run()
+	pr.Close()
+	r := Result{Output: out.String(), Wall: time.Since(start)}
+	if ctx.Err() == context.DeadlineExceeded {
+		r.TimedOut = true
+		r.Status = -1
+		return r, nil
+	}
+	var ee *exec.ExitError
+	if errors.As(err, &ee) {
+		r.Status = ee.ExitCode()
+		return r, nil
+	}
+	if err != nil {
+		return r, err
+	}
+	return r, nil
+}
+
+// HostCores is how many host cores QEMU can use.
+func HostCores() int { return runtime.NumCPU() }
