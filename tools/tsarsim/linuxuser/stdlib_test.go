@@ -101,9 +101,6 @@ func TestStdlibBinaries(t *testing.T) {
 	full := os.Getenv("TSARSIM_STDLIB_FULL") != ""
 	dir := buildStdlibTests(t)
 	qemu, qerr := exec.LookPath("qemu-mipsel")
-	if qerr != nil {
-		t.Logf("qemu-mipsel not found (Debian package qemu-user): outputs are checked for PASS only, not compared")
-	}
 	for _, p := range stdlibPkgs {
 		t.Run(p.pkg, func(t *testing.T) {
 			bin := filepath.Join(dir, strings.ReplaceAll(p.pkg, "/", "_")+".test")
@@ -125,7 +122,7 @@ func TestStdlibBinaries(t *testing.T) {
 				t.Fatalf("exit %d (%s); output tail:\n%s", r.Status, r.Reason, tail(out.String(), 2000))
 			}
 			if qerr != nil {
-				return
+				t.Skip("qemu-mipsel not found (Debian package qemu-user): the run passed, the comparison is skipped")
 			}
 			cmd := exec.Command(qemu, args...)
 			cmd.Dir = src
