@@ -38,36 +38,70 @@ func pitCount() uint16 {
 const pitHz = 1193182
 
 // calibrate measures the frequency of CP0 Count (and of a second counter,
-// when other is not nil) against the i8254 PIT over about ms milliseconds.
-// Under QEMU all three follow the host clock, so the ratio holds even when
-// the host deschedules the guest during the measurement.
+// when other is not nil) against the i8254 PIT: the median of three windows
+// of ms milliseconds.
 func calibrate(ms int, other func() uint64) (countHz, otherHz uint64) {
 	// Channel 0, lobyte/hibyte, mode 2 (rate generator), binary, count
 	// 65536: it counts down continuously, wrapping every 55 ms.
 	outb(0x43, 0x34)
 	outb(0x40, 0)
 	outb(0x40, 0)
-	target := uint64(pitHz) * uint64(ms) / 1000
-	prev := pitCount()
-	// Start on a PIT edge so the measurement is not off by a partial tick.
-	for pitCount() == prev {
+	var c, o [3]uint64
+	for i := range c {
+		c[i], o[i] = calibrateOnce(ms, other)
 	}
-	prev = pitCount()
-	c0 := mips32.Count()
-	var o0 uint64
+	return median3(c), median3(o)
+}
+
+func median3(v [3]uint64) uint64 {
+	a, b, c := v[0], v[1], v[2]
+	if a > b {
+		a, b = b, a
+	}
+	if b > c {
+		b = c
+	}
+	if a > b {
+		return a
+	}
+	return b
+}
+
+// pitSample reads the PIT, the counters, and the PIT again. The sample is
+// good when the two PIT readings are within two ticks: the core was not
+// held up (descheduled by the host, under an emulator) in between.
+func pitSample(other func() uint64) (pit uint16, count uint32, o uint64, good bool) {
+	a := pitCount()
+	count = mips32.Count()
 	if other != nil {
-		o0 = other()
+		o = other()
 	}
-	var elapsed uint64
-	for elapsed < target {
-		cur := pitCount()
+	b := pitCount()
+	return a, count, o, uint16(a-b) <= 2
+}
+
+func calibrateOnce(ms int, other func() uint64) (countHz, otherHz uint64) {
+	target := uint64(pitHz) * uint64(ms) / 1000
+	var p0 uint16
+	var c0 uint32
+	var o0 uint64
+	for ok := false; !ok; {
+		p0, c0, o0, ok = pitSample(other)
+	}
+	prev, elapsed := p0, uint64(0)
+	advance := func(cur uint16) {
 		elapsed += uint64(uint16(prev - cur))
 		prev = cur
 	}
-	c1 := mips32.Count()
+	for elapsed < target {
+		advance(pitCount())
+	}
+	var p1 uint16
+	var c1 uint32
 	var o1 uint64
-	if other != nil {
-		o1 = other()
+	for ok := false; !ok; {
+		p1, c1, o1, ok = pitSample(other)
+		advance(p1)
 	}
 	countHz = uint64(c1-c0) * pitHz / elapsed
 	if other != nil {

@@ -8,6 +8,7 @@ package cpu
 
 import (
 	"sync/atomic"
+	"unsafe"
 
 	"almos/arch/mips32"
 	"almos/kernel/kmem"
@@ -32,8 +33,11 @@ type Stats struct {
 
 // CPU is one core's kernel state.
 type CPU struct {
-	ID     uint32
-	Block  *mips32.Block
+	ID uint32
+	// block is the address of the core's EBase block. Addresses, not
+	// pointers, are what trap code stores: a pointer store there would
+	// need a write barrier, which trap context cannot run.
+	block  uintptr
 	Sched  sched.Core
 	Idle   thread.Thread
 	Online atomic.Bool
@@ -45,9 +49,9 @@ type CPU struct {
 	count ktime.Extender // CP0 Count widened (the clock on machines without a GIC)
 	Stats Stats
 
-	// dead is a thread that exited on this core, freed once the core has
-	// switched away from it.
-	dead *thread.Thread
+	// dead is the descriptor address of a thread that exited on this
+	// core, freed once the core has switched away from it.
+	dead uintptr
 	// tickWish is the interval OnTick asked for at the last tick.
 	tickWish int64
 }
@@ -99,14 +103,17 @@ var (
 func Self() *CPU { return &CPUs[mips32.CPUNum()%mips32.MaxCPU] }
 
 // Current returns the thread this core runs.
-func (c *CPU) Current() *thread.Thread { return thread.At(c.Block.CurFrame) }
+func (c *CPU) Current() *thread.Thread { return thread.At(c.Block().CurFrame) }
+
+// Block is the core's EBase block.
+func (c *CPU) Block() *mips32.Block { return (*mips32.Block)(kmem.Ptr(c.block)) }
 
 // Init prepares core id's state: its block, scheduler and idle thread.
 // timerMem holds sched.TimerBytes(timerCap) bytes.
 func Init(id uint32, b *mips32.Block, timerMem uintptr, timerCap int, idleSP uintptr) *CPU {
 	c := &CPUs[id]
 	c.ID = id
-	c.Block = b
+	c.block = uintptr(unsafe.Pointer(b))
 	t := &c.Idle
 	t.Kind = thread.KindIdle
 	t.TID = 0
@@ -195,10 +202,10 @@ func (c *CPU) Reschedule() {
 	}
 	for {
 		next := threadOf(c.Sched.Schedule(now))
-		c.Block.CurFrame = next.Addr()
-		if c.dead != nil && c.dead != next {
-			thread.Free(c.dead, c.ID)
-			c.dead = nil
+		c.Block().CurFrame = next.Addr()
+		if c.dead != 0 && c.dead != next.Addr() {
+			thread.Free(thread.At(c.dead), c.ID)
+			c.dead = 0
 		}
 		if OnResume != nil && next != &c.Idle {
 			OnResume(c, next)
@@ -304,7 +311,7 @@ func Start(t *thread.Thread) {
 func (c *CPU) Exit(t *thread.Thread) {
 	t.Sched.State = sched.Dead
 	c.Sched.CancelTimer(t.Entity())
-	c.dead = t
+	c.dead = t.Addr()
 }
 
 // TimedOut tells whether t's last wait ended by timeout.

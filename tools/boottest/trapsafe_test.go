@@ -1,0 +1,131 @@
+package boottest
+
+import (
+	"debug/elf"
+	"encoding/binary"
+	"fmt"
+	"sort"
+	"strings"
+	"testing"
+)
+
+// Packages whose code runs in trap context or before the Go runtime exists
+// (DESIGN.md, "Trap-safe code"). Their compiled functions must not call into
+// the runtime's allocator, channels, scheduler or write barrier: with the
+// trap stack's fake g those paths would fault (no m), and a write barrier
+// there would record pointers no collector tracks.
+var trapSafePackages = []string{
+	"almos/arch/mips32.",
+	"almos/boot.",
+	"almos/boot/cmdline.",
+	"almos/kernel/cpu.",
+	"almos/kernel/diag.",
+	"almos/kernel/klog.",
+	"almos/kernel/kmem.",
+	"almos/kernel/krand.",
+	"almos/kernel/ktime.",
+	"almos/kernel/linux.",
+	"almos/kernel/spin.",
+	"almos/kernel/symtab.",
+	"almos/kernel/thread.",
+	"almos/kernel/wait.",
+	"almos/mm.",
+	"almos/sched.",
+}
+
+// Functions of those packages that run once, before the runtime starts
+// (write barriers are off then, so the barrier calls the compiler emits for
+// their pointer stores are never taken). Nothing else may store a pointer.
+var initOnly = map[string]string{
+	"almos/boot.early":                  "installs hooks and handlers before the runtime starts",
+	"almos/mm.(*Cache).Init":            "records its page allocator at boot",
+	"almos/mm.(*Cache).InitWindow":      "records its page allocator at boot",
+	"almos/kernel/thread.Init":          "records the descriptor cache at boot",
+	"almos/arch/mips32.SetHandlers":     "installs the trap handlers at boot",
+	"almos/kernel/linux.Init":           "installs the personality's hooks at boot",
+	"almos/kernel/linux.InitVM":         "records the page allocator at boot",
+	"almos/kernel/diag.InitSymbols":     "records the image's symbol table at boot",
+	"almos/kernel/symtab.(*Table).Init": "records the table's bytes at boot",
+	"almos/kernel/ktime.Init":           "records the clock source at boot",
+	"almos/boot.readLoaderArgs":         "records the command line before the runtime starts",
+}
+
+// Runtime entry points that allocate, block, switch goroutines or need a
+// write barrier buffer.
+var forbidden = []string{
+	"runtime.newobject", "runtime.mallocgc", "runtime.makeslice", "runtime.makemap",
+	"runtime.growslice", "runtime.concatstring", "runtime.slicebytetostring",
+	"runtime.stringtoslicebyte", "runtime.convT", "runtime.chansend", "runtime.chanrecv",
+	"runtime.closechan", "runtime.selectgo", "runtime.newproc", "runtime.gopark",
+	"runtime.deferproc", "runtime.gcWriteBarrier", "runtime.wbZero", "runtime.wbMove",
+	"runtime.typedmemmove", "runtime.typedslicecopy", "runtime.mapassign", "runtime.makechan",
+	"runtime.lock2", "sync.(*Mutex).Lock", "sync.(*RWMutex)", "fmt.",
+}
+
+func TestTrapSafe(t *testing.T) {
+	f, err := elf.Open(image)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	syms, err := f.Symbols()
+	if err != nil {
+		t.Fatal(err)
+	}
+	text := f.Section(".text")
+	code, err := text.Data()
+	if err != nil {
+		t.Fatal(err)
+	}
+	var funcs []elf.Symbol
+	for _, s := range syms {
+		if elf.ST_TYPE(s.Info) == elf.STT_FUNC && s.Value >= text.Addr && s.Value < text.Addr+text.Size {
+			funcs = append(funcs, s)
+		}
+	}
+	sort.Slice(funcs, func(i, j int) bool { return funcs[i].Value < funcs[j].Value })
+	nameAt := func(addr uint64) string {
+		i := sort.Search(len(funcs), func(i int) bool { return funcs[i].Value > addr }) - 1
+		if i < 0 || addr >= funcs[i].Value+funcs[i].Size {
+			return ""
+		}
+		return funcs[i].Name
+	}
+	checked := 0
+	var bad []string
+	for _, fn := range funcs {
+		if !hasPrefix(fn.Name, trapSafePackages) || initOnly[fn.Name] != "" {
+			continue
+		}
+		checked++
+		start := fn.Value - text.Addr
+		for off := start; off+4 <= start+fn.Size; off += 4 {
+			ins := binary.LittleEndian.Uint32(code[off:])
+			if ins>>26 != 3 { // jal
+				continue
+			}
+			pc := text.Addr + off
+			target := (pc+4)&0xf0000000 | uint64(ins&0x3ffffff)<<2
+			callee := nameAt(target)
+			if hasPrefix(callee, forbidden) {
+				bad = append(bad, fmt.Sprintf("%s calls %s", fn.Name, callee))
+			}
+		}
+	}
+	if checked < 200 {
+		t.Fatalf("only %d trap-safe functions found: symbol names changed?", checked)
+	}
+	for _, b := range bad {
+		t.Error(b)
+	}
+	t.Logf("%d functions of trap-safe packages checked for calls into the allocator, scheduler and write barrier", checked)
+}
+
+func hasPrefix(s string, prefixes []string) bool {
+	for _, p := range prefixes {
+		if strings.HasPrefix(s, p) {
+			return true
+		}
+	}
+	return false
+}
