@@ -455,7 +455,15 @@ func early() uintptr {
 	Boot.Board = "malta"
 	Boot.PRId = mips32.PRId()
 	Boot.CPUModel = cpuModel(Boot.PRId)
-	printBootLog()
+	switch cmdline.GetOr(Boot.Cmdline, "loglevel") {
+	case "quiet":
+		// Only problems from here on.
+	case "debug":
+		linux.Debug = true
+		printBootLog()
+	default:
+		printBootLog()
+	}
 
 	// Command line: every mistake is reported; those that stop the boot
 	// stop it once the Go runtime can print the full list (main).

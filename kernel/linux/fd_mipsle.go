@@ -490,3 +490,14 @@ func Timeout(c *cpu.CPU, t *thread.Thread) {
 		futexTimeout()
 	}
 }
+
+// sysFsync: nothing is buffered in the kernel; as on Linux, a terminal or
+// an eventfd cannot be synced.
+func sysFsync(c *cpu.CPU, t *thread.Thread) (uint32, Errno) {
+	fdLock.Acquire(c.ID)
+	defer fdLock.Release()
+	if _, e := lookup(arg(t, 0)); e != 0 {
+		return 0, e
+	}
+	return 0, EINVAL
+}

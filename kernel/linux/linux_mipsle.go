@@ -134,6 +134,8 @@ func dispatch(c *cpu.CPU, t *thread.Thread, n uint32) (uint32, Errno) {
 		return sysUname(c, t)
 	case 4125: // mprotect
 		return sysMprotect(c, t)
+	case 4118, 4152: // fsync, fdatasync
+		return sysFsync(c, t)
 	case 4120: // clone
 		return sysClone(c, t)
 	case 4156: // sched_setscheduler

@@ -40,7 +40,9 @@ var VM struct {
 	Maps, Unmaps uint64
 	Failures     uint64
 	Dontneed     uint64 // pages cleared by MADV_DONTNEED
-	ZeroedBytes  uint64
+	// RefusedReservations counts PROT_NONE reservations refused for size.
+	RefusedReservations uint64
+	ZeroedBytes         uint64
 }
 
 // InitVM makes the mappings draw from b. stateMem holds one byte per page of
@@ -144,6 +146,14 @@ func sysMmap(c *cpu.CPU, t *thread.Thread) (uint32, Errno) {
 	fixed := flags&mapFixed != 0
 	if fixed && addr&(mm.PageSize-1) != 0 {
 		return 0, EINVAL
+	}
+	if prot == protNone && !fixed && n > VM.npages/4 {
+		// A reservation of address space costs real pages in a direct
+		// map. The Go runtime asks for 512, 256 or 128 MiB up front and,
+		// refused, grows its heap 4 MiB at a time: leave the memory to
+		// everything else.
+		VM.RefusedReservations++
+		return 0, ENOMEM
 	}
 	VM.lock.Acquire(c.ID)
 	defer VM.lock.Release()

@@ -24,6 +24,9 @@ const (
 	cloneChildSettid   = 0x1000000
 )
 
+// Debug makes the personality log thread creation and exit (loglevel=debug).
+var Debug bool
+
 // PowerOff ends the machine with a status (set at boot).
 var PowerOff func(status int)
 
@@ -77,6 +80,10 @@ func sysClone(c *cpu.CPU, t *thread.Thread) (uint32, Errno) {
 	}
 	sched.InitEntity(&nt.Sched, core, t.Sched.Policy)
 	ThreadStats.Created++
+	if Debug {
+		var l klog.Line
+		l.S("linux: thread ").D(int64(t.TID)).S(" cloned thread ").D(int64(nt.TID)).S(" on core ").U(uint64(core)).Print()
+	}
 	cpu.Start(nt)
 	return uint32(nt.TID), 0
 }
@@ -87,6 +94,10 @@ func exitThread(c *cpu.CPU, t *thread.Thread) {
 		futexWakeUp(c, t.ClearTID, 1)
 	}
 	ThreadStats.Exited++
+	if Debug {
+		var l klog.Line
+		l.S("linux: thread ").D(int64(t.TID)).S(" exited after ").Ms(t.Sched.RunNS).S(" of CPU").Print()
+	}
 	c.Exit(t)
 }
 
