@@ -10,7 +10,7 @@ import (
 
 func TestWakeOrderAndKeys(t *testing.T) {
 	var q Queue
-	ents := make([]sched.Entity, 6)
+	ents := entities(6)
 	for i := range ents {
 		ents[i].BeginWait()
 		q.Add(sched.Addr(&ents[i]), uintptr(100+i%2))
@@ -39,7 +39,7 @@ func TestWakeOrderAndKeys(t *testing.T) {
 
 func TestRequeue(t *testing.T) {
 	var a, b Queue
-	ents := make([]sched.Entity, 4)
+	ents := entities(4)
 	for i := range ents {
 		ents[i].BeginWait()
 		a.Add(sched.Addr(&ents[i]), 7)
@@ -58,7 +58,7 @@ func TestRequeue(t *testing.T) {
 func TestExactlyOnce(t *testing.T) {
 	const n = 2000
 	var q Queue
-	ents := make([]sched.Entity, n)
+	ents := entities(n)
 	for i := range ents {
 		ents[i].BeginWait()
 		q.Add(sched.Addr(&ents[i]), 1)
@@ -104,4 +104,14 @@ func TestExactlyOnce(t *testing.T) {
 		t.Fatalf("%d left on the queue", q.Len())
 	}
 	runtime.KeepAlive(ents)
+}
+
+// keep holds test entities on the heap. Queues name entities by address, so
+// they must not live on a goroutine stack, which moves when it grows.
+var keep [][]sched.Entity
+
+func entities(n int) []sched.Entity {
+	e := make([]sched.Entity, n)
+	keep = append(keep, e)
+	return e
 }
