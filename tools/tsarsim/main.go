@@ -41,7 +41,7 @@ func run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	fs.SetOutput(stderr)
 	mesh := fs.String("mesh", "1x1", "mesh of clusters, XxY (up to 16x16)")
 	cores := fs.Int("cores", 4, "cores per cluster (1..4)")
-	memMiB := fs.Int("mem", 64, "memory bank per cluster, MiB (at most 240)")
+	memMiB := fs.Int("mem", 0, "memory bank per cluster, MiB, at most 240 (default 64, and 240 with -user)")
 	cache := fs.Bool("cache", true, "model L1 caches and memory latency (false: 1 cycle per instruction, counts only)")
 	l1 := fs.String("l1", "16384,4,64", "L1 geometry for both caches: size,ways,line (bytes)")
 	latMiss := fs.String("lat-miss", "20,4", "cycles of an L1 miss: base,per-hop")
@@ -76,7 +76,15 @@ func run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 		return 2
 	}
 	cfg.Cores = *cores
-	cfg.BankSize = *memMiB << 20
+	switch {
+	case *memMiB != 0:
+		cfg.BankSize = *memMiB << 20
+	case *user:
+		// Host memory is committed only when the program touches it.
+		cfg.BankSize = mem.MaxBank
+	default:
+		cfg.BankSize = 64 << 20
+	}
 	cfg.Cache = *cache
 	cfg.Quantum = *quantum
 	cfg.FreqHz = *freq

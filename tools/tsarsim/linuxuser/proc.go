@@ -149,6 +149,7 @@ type Proc struct {
 	warn  map[uint32]bool
 	sigs  map[int]sigAction
 	exit  bool
+	oom   bool
 	usage struct{ syscalls, ctxsw uint64 }
 }
 
@@ -276,6 +277,11 @@ func (p *Proc) back(vpn uint32, from int) bool {
 	e := &p.pt[vpn]
 	pa, ok := p.frame(p.home(vpn, from))
 	if !ok {
+		if !p.oom {
+			p.oom = true
+			fmt.Fprintf(p.cfg.Stderr, "tsarsim: out of simulated memory (%d banks of %d MiB): raise -mem\n",
+				len(p.banks), p.M.Cfg.BankSize>>20)
+		}
 		return false
 	}
 	e.pa = pa
