@@ -58,6 +58,7 @@ func run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	memPlace := fs.String("mem-place", "first-touch", "user mode: page placement: first-touch, local (cluster 0) or interleave")
 	dir := fs.String("dir", "", "user mode: working directory of the program (default: the current one)")
 	env := fs.String("env", "", "user mode: extra environment, comma-separated NAME=VALUE")
+	strace := fs.Bool("strace", false, "user mode: print every system call on stderr")
 	fs.Usage = func() {
 		fmt.Fprintf(stderr, "usage: tsarsim [flags] image.elf\n       tsarsim -user [flags] PROGRAM [ARGS...]\n")
 		fs.PrintDefaults()
@@ -126,6 +127,9 @@ func run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 		if err != nil {
 			fmt.Fprintln(stderr, "tsarsim:", err)
 			return 2
+		}
+		if *strace {
+			p.Trace = stderr
 		}
 		if *env != "" {
 			p.Env = strings.Split(*env, ",")

@@ -4,7 +4,6 @@ import (
 	"io"
 	"os"
 	"path/filepath"
-	"strings"
 )
 
 // File kinds.
@@ -98,6 +97,3 @@ func (f *file) ready() uint32 {
 	}
 	return 0
 }
-
-// cleanName is what the trace shows of a path.
-func cleanName(s string) string { return strings.ReplaceAll(s, "\n", `\n`) }

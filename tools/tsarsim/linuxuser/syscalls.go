@@ -6,6 +6,7 @@ import (
 	"io"
 	"io/fs"
 	"os"
+	"strings"
 	"syscall"
 
 	"almos/tools/tsarsim/mem"
@@ -34,18 +35,18 @@ const (
 	eOPNOTSUPP = 122
 )
 
-// errRet marks a system call result as an errno.
+// sysret is a system call's result: a value, an errno, or nothing yet
+// because the thread blocked (or its registers were set another way).
 type sysret struct {
 	v     uint32
 	errno bool
 	block bool // the thread blocked; its result comes at wake-up
 }
 
-func ok(v uint32) sysret   { return sysret{v: v} }
-func fail(e int) sysret    { return sysret{v: uint32(e), errno: true} }
-func blockedRet() sysret   { return sysret{block: true} }
-func okInt(v int) sysret   { return sysret{v: uint32(int32(v))} }
-func fromErr(e int) sysret { return fail(e) }
+func ok(v uint32) sysret { return sysret{v: v} }
+func fail(e int) sysret  { return sysret{v: uint32(e), errno: true} }
+func blockedRet() sysret { return sysret{block: true} }
+func okInt(v int) sysret { return sysret{v: uint32(int32(v))} }
 
 // names of the calls the harness knows, for traces and the ENOSYS log.
 var sysNames = map[uint32]string{
@@ -804,6 +805,9 @@ func (p *Proc) openat(dirfd int32, pathVA, flags uint32) sysret {
 		path = d.path + "/" + path
 	}
 	hp := p.hostPath(path)
+	if hostOnly(hp) {
+		return fail(eNOENT)
+	}
 	fi, err := os.Stat(hp)
 	if err != nil {
 		return fail(errnoOf(err))
@@ -826,6 +830,13 @@ func (p *Proc) openat(dirfd int32, pathVA, flags uint32) sysret {
 		f.host = h
 	}
 	return okInt(p.newFD(f))
+}
+
+// hostOnly reports paths that describe the host, not files: /proc and
+// /sys answer ENOENT so that a run does not depend on the host's kernel
+// (the Go runtime reads the transparent huge page size there).
+func hostOnly(path string) bool {
+	return path == "/proc" || path == "/sys" || strings.HasPrefix(path, "/proc/") || strings.HasPrefix(path, "/sys/")
 }
 
 func errnoOf(err error) int {
@@ -920,6 +931,9 @@ func (p *Proc) fstatat(cs *coreState, dirfd int32, pathVA, buf, flags uint32) sy
 		path = d.path + "/" + path
 	}
 	hp := p.hostPath(path)
+	if hostOnly(hp) {
+		return fail(eNOENT)
+	}
 	var fi os.FileInfo
 	var err error
 	if flags&0x100 != 0 { // AT_SYMLINK_NOFOLLOW
