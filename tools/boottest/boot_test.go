@@ -187,7 +187,7 @@ func TestCommandLineMistakes(t *testing.T) {
 func TestConsole(t *testing.T) {
 	t.Parallel()
 	input := "help\rmem\rcpus\ruptime\rthreads\rbogus\rversion\rpoweroff 7\r"
-	r := boot(t, qemu.Config{MemMB: 128, Input: strings.NewReader(input)})
+	r := boot(t, qemu.Config{MemMB: 128, Input: strings.NewReader(input), InputAfter: "almos> "})
 	if r.Status != 7 {
 		t.Errorf("status %d, want 7 (from poweroff 7)", r.Status)
 	}

@@ -39,7 +39,7 @@ func main() {
 	var toMain, toPrompt, wall, makeRun []float64
 	var mapped, heapSys string
 	for i := 0; i < *n; i++ {
-		r, err := qemu.Run(context.Background(), qemu.Config{Kernel: image, MemMB: *mem, Input: strings.NewReader("mem\rpoweroff\r")})
+		r, err := qemu.Run(context.Background(), qemu.Config{Kernel: image, MemMB: *mem, Input: strings.NewReader("mem\rpoweroff\r"), InputAfter: "almos> "})
 		check(err)
 		if r.TimedOut || r.Status != 0 {
 			check(fmt.Errorf("boot %d: status %d, timed out %v:\n%s", i, r.Status, r.TimedOut, r.Output))

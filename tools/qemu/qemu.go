@@ -98,7 +98,10 @@ type Config struct {
 	Debug   bool
 	Timeout time.Duration
 	Input   io.Reader // bytes for the serial console
-	Extra   []string
+	// InputAfter delays Input until the console has printed this text
+	// (a prompt), as a person would type.
+	InputAfter string
+	Extra      []string
 }
 
 // Args returns QEMU's command line for c.
@@ -175,7 +178,15 @@ func Run(ctx context.Context, c Config) (Result, error) {
 	defer pw.Close()
 	cmd.Stdin = pr
 	if c.Input != nil {
-		go io.Copy(pw, c.Input)
+		go func() {
+			for c.InputAfter != "" && !strings.Contains(out.String(), c.InputAfter) {
+				if ctx.Err() != nil {
+					return
+				}
+				time.Sleep(20 * time.Millisecond)
+			}
+			io.Copy(pw, c.Input)
+		}()
 	}
 	cmd.WaitDelay = 5 * time.Second
 	start := time.Now()
