@@ -14,7 +14,7 @@ import (
 
 func goBuild(t *testing.T, dir, out string, ldflags string) {
 	t.Helper()
-	args := []string{"build", "-o", out}
+	args := []string{"build", "-buildvcs=false", "-o", out}
 	if ldflags != "" {
 		args = append(args, "-ldflags", ldflags)
 	}

@@ -35,7 +35,7 @@ func buildProg(tb testing.TB, name string) string {
 		progDir = d
 	}
 	out := filepath.Join(progDir, name)
-	cmd := exec.Command("go", "build", "-o", out, ".")
+	cmd := exec.Command("go", "build", "-buildvcs=false", "-o", out, ".")
 	cmd.Dir = filepath.Join("testdata", name)
 	cmd.Env = append(os.Environ(), "GOOS=linux", "GOARCH=mipsle", "GOMIPS=softfloat", "CGO_ENABLED=0", "GOFLAGS=")
 	if b, err := cmd.CombinedOutput(); err != nil {
