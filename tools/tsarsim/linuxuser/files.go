@@ -4,6 +4,7 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"strings"
 )
 
 // File kinds.
@@ -30,7 +31,8 @@ type file struct {
 	host    *os.File
 	dir     []os.DirEntry // directory listing for getdents64
 	dirPos  int
-	path    string
+	path    string // on the host
+	gpath   string // as the program named it (absolute)
 	counter uint64 // eventfd
 	pipe    *pipe
 	epoll   map[int32]epollReg
@@ -69,12 +71,39 @@ func (p *Proc) fd(n uint32) *file {
 	return nil
 }
 
-// hostPath resolves a program path on the host.
-func (p *Proc) hostPath(path string) string {
+// guestAbs makes a program path absolute (program view).
+func (p *Proc) guestAbs(path string) string {
+	gp := filepath.Join(p.cwd, path)
 	if filepath.IsAbs(path) {
-		return filepath.Clean(path)
+		gp = filepath.Clean(path)
 	}
-	return filepath.Join(p.cwd, path)
+	// A trailing slash makes the last component resolve through a
+	// symbolic link: keep it.
+	if strings.HasSuffix(path, "/") && gp != "/" {
+		gp += "/"
+	}
+	return gp
+}
+
+// hostPath resolves a program path on the host: the program's scratch
+// directory guestTmp maps to the run's host scratch directory, every
+// other path is the host's own.
+func (p *Proc) hostPath(path string) string {
+	return p.toHost(p.guestAbs(path))
+}
+
+func (p *Proc) toHost(gp string) string {
+	if gp == guestTmp || strings.HasPrefix(gp, guestTmp+"/") {
+		return p.tmp + gp[len(guestTmp):]
+	}
+	return gp
+}
+
+func (p *Proc) toGuest(hp string) string {
+	if p.tmp != "" && (hp == p.tmp || strings.HasPrefix(hp, p.tmp+"/")) {
+		return guestTmp + hp[len(p.tmp):]
+	}
+	return hp
 }
 
 // ready reports the epoll events a file has now.

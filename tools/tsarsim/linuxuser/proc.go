@@ -150,6 +150,7 @@ type Proc struct {
 	sigs  map[int]sigAction
 	exit  bool
 	oom   bool
+	tmp   string // scratch directory, the only writable place
 	usage struct{ syscalls, ctxsw uint64 }
 }
 
@@ -201,6 +202,9 @@ func New(cfg *Config) (*Proc, error) {
 	}
 	p.setupCores()
 	p.initFiles()
+	if err := p.setupTmp(); err != nil {
+		return nil, err
+	}
 	img, err := os.ReadFile(cfg.Args[0])
 	if err != nil {
 		return nil, err
@@ -224,7 +228,7 @@ func New(cfg *Config) (*Proc, error) {
 }
 
 func (p *Proc) environ() []string {
-	env := []string{"PATH=/usr/bin:/bin", "HOME=/", "LANG=C", "TERM=dumb"}
+	env := []string{"PATH=/usr/bin:/bin", "HOME=/", "LANG=C", "TERM=dumb", "TMPDIR=" + guestTmp}
 	return append(env, p.cfg.Env...)
 }
 

@@ -2,6 +2,7 @@ package linuxuser
 
 import (
 	"fmt"
+	"os"
 	"sort"
 	"time"
 
@@ -195,6 +196,7 @@ func (p *Proc) Run(maxCycles uint64, progressEvery time.Duration, progress func(
 	q := m.Cfg.Quantum
 	start := time.Now()
 	last := start
+	defer os.RemoveAll(p.tmp)
 	for !sys.Halted {
 		if maxCycles != 0 && m.Now >= maxCycles {
 			sys.Halt(124, fmt.Sprintf("cycle limit %d reached", maxCycles))

@@ -56,7 +56,7 @@ var sysNames = map[uint32]string{
 	4090: "mmap", 4091: "munmap", 4104: "setitimer", 4120: "clone", 4122: "uname",
 	4125: "mprotect", 4140: "_llseek", 4162: "sched_yield", 4166: "nanosleep",
 	4192: "prctl", 4193: "rt_sigreturn", 4194: "rt_sigaction", 4195: "rt_sigprocmask",
-	4200: "pread64", 4203: "getcwd", 4206: "sigaltstack", 4210: "mmap2", 4215: "fstat64",
+	4200: "pread64", 4203: "getcwd", 4012: "chdir", 4133: "fchdir", 4289: "mkdirat", 4294: "unlinkat", 4295: "renameat", 4297: "symlinkat", 4299: "fchmodat", 4316: "utimensat", 4212: "ftruncate64", 4118: "fsync", 4183: "socket", 4039: "mkdir", 4040: "rmdir", 4010: "unlink", 4038: "rename", 4094: "fchmod", 4152: "fdatasync", 4351: "renameat2", 4206: "sigaltstack", 4210: "mmap2", 4215: "fstat64",
 	4217: "mincore", 4218: "madvise", 4219: "getdents64", 4222: "gettid", 4238: "futex",
 	4240: "sched_getaffinity", 4246: "exit_group", 4252: "set_tid_address",
 	4257: "timer_create", 4258: "timer_settime", 4261: "timer_delete", 4263: "clock_gettime",
@@ -112,9 +112,9 @@ func (p *Proc) dispatchSys(cs *coreState, nr uint32, a [6]uint32) sysret {
 	case 4004:
 		return p.write(cs, a[0], a[1], a[2])
 	case 4005:
-		return p.openat(-100, a[0], a[1])
+		return p.openat(-100, a[0], a[1], a[2])
 	case 4288:
-		return p.openat(int32(a[0]), a[1], a[2])
+		return p.openat(int32(a[0]), a[1], a[2], a[3])
 	case 4006:
 		return p.close(a[0])
 	case 4020, 4064:
@@ -352,6 +352,30 @@ func (p *Proc) dispatchSys(cs *coreState, nr uint32, a [6]uint32) sysret {
 			return fail(eFAULT)
 		}
 		return okInt(len(b))
+	case 4012, 4133: // chdir(path), fchdir(fd)
+		var hp, gp string
+		if nr == 4012 {
+			var e int
+			if hp, gp, e = p.resolve2(-100, a[0]); e != 0 {
+				return fail(e)
+			}
+		} else if f := p.fd(a[0]); f != nil && f.kind == fdHost {
+			hp, gp = f.path, f.gpath
+		} else {
+			return fail(eBADF)
+		}
+		fi, err := os.Stat(hp)
+		if err != nil {
+			return fail(errnoOf(err))
+		}
+		if !fi.IsDir() {
+			return fail(eNOTDIR)
+		}
+		p.cwd = strings.TrimSuffix(gp, "/")
+		if p.cwd == "" {
+			p.cwd = "/"
+		}
+		return ok(0)
 	case 4203: // getcwd
 		s := p.cwd + "\x00"
 		if int(a[1]) < len(s) {
@@ -376,16 +400,18 @@ func (p *Proc) dispatchSys(cs *coreState, nr uint32, a [6]uint32) sysret {
 		if nr == 4033 {
 			pa = a[0]
 		}
-		path, okp := p.readString(pa, 4096)
-		if !okp {
-			return fail(eFAULT)
+		dirfd := int32(a[0])
+		if nr == 4033 {
+			dirfd = -100
 		}
-		if _, err := os.Stat(p.hostPath(path)); err != nil {
-			return fail(eNOENT)
+		hp, e := p.resolve(dirfd, pa)
+		if e != 0 {
+			return fail(e)
+		}
+		if _, err := os.Stat(hp); err != nil {
+			return fail(errnoOf(err))
 		}
 		return ok(0)
-	case 4298, 4085: // readlinkat, readlink
-		return fail(eNOENT)
 	case 4019: // lseek(fd, off, whence)
 		return p.seek(a[0], int64(int32(a[1])), a[2], 0)
 	case 4140: // _llseek(fd, hi, lo, result, whence)
@@ -415,6 +441,9 @@ func (p *Proc) dispatchSys(cs *coreState, nr uint32, a [6]uint32) sysret {
 		return p.epollWait(cs, a[0], a[1], a[2], int32(a[3]), nr == 4441)
 	case 4193: // rt_sigreturn
 		return p.sigreturn(cs)
+	}
+	if r, done := p.fileCall(cs, nr, a); done {
+		return r
 	}
 	if !p.warn[nr] {
 		p.warn[nr] = true
@@ -769,6 +798,15 @@ func (p *Proc) write(cs *coreState, fd, buf, n uint32) sysret {
 	case fdStdout:
 		f.w.Write(b)
 		return okInt(len(b))
+	case fdHost:
+		if f.host == nil || !p.writable(f.path) {
+			return fail(eBADF)
+		}
+		k, err := f.host.Write(b)
+		if err != nil {
+			return fail(errnoOf(err))
+		}
+		return okInt(k)
 	case fdEventfd:
 		if n < 8 {
 			return fail(eINVAL)
@@ -789,30 +827,19 @@ func (p *Proc) write(cs *coreState, fd, buf, n uint32) sysret {
 	return fail(eBADF)
 }
 
-func (p *Proc) openat(dirfd int32, pathVA, flags uint32) sysret {
-	path, okp := p.readString(pathVA, 4096)
-	if !okp {
-		return fail(eFAULT)
+func (p *Proc) openat(dirfd int32, pathVA, flags, mode uint32) sysret {
+	hp, gp, e := p.resolve2(dirfd, pathVA)
+	if e != 0 {
+		return fail(e)
 	}
-	if flags&3 != 0 || flags&0x100 != 0 { // O_WRONLY, O_RDWR, O_CREAT
-		return fail(eROFS)
-	}
-	if dirfd != -100 && path != "" && path[0] != '/' {
-		d := p.fd(uint32(dirfd))
-		if d == nil || d.kind != fdHost {
-			return fail(eBADF)
-		}
-		path = d.path + "/" + path
-	}
-	hp := p.hostPath(path)
-	if hostOnly(hp) {
-		return fail(eNOENT)
+	if flags&oAccMode != 0 || flags&(oCreat|oTrunc) != 0 {
+		return p.openWrite(hp, gp, flags, mode)
 	}
 	fi, err := os.Stat(hp)
 	if err != nil {
 		return fail(errnoOf(err))
 	}
-	f := &file{kind: fdHost, path: hp}
+	f := &file{kind: fdHost, path: hp, gpath: gp}
 	if fi.IsDir() {
 		ents, err := os.ReadDir(hp)
 		if err != nil {
@@ -839,16 +866,37 @@ func hostOnly(path string) bool {
 	return path == "/proc" || path == "/sys" || strings.HasPrefix(path, "/proc/") || strings.HasPrefix(path, "/sys/")
 }
 
+// errnoOf converts a host error to a MIPS errno (the numbers differ from
+// the host's above 34).
 func errnoOf(err error) int {
+	switch {
+	case errors.Is(err, errIsDir):
+		return eISDIR
+	case errors.Is(err, errNotDir):
+		return eNOTDIR
+	}
+	var e syscall.Errno
+	if errors.As(err, &e) {
+		switch e {
+		case syscall.ENOTEMPTY:
+			return 93
+		case syscall.ELOOP:
+			return 90
+		case syscall.ENAMETOOLONG:
+			return 78
+		}
+		if e < 35 {
+			return int(e) // the classic numbers are shared
+		}
+		return eINVAL
+	}
 	switch {
 	case errors.Is(err, fs.ErrNotExist):
 		return eNOENT
 	case errors.Is(err, fs.ErrPermission):
 		return eACCES
-	}
-	var e syscall.Errno
-	if errors.As(err, &e) && e == syscall.ENOTDIR {
-		return eNOTDIR
+	case errors.Is(err, fs.ErrExist):
+		return eEXIST
 	}
 	return eINVAL
 }
@@ -923,16 +971,9 @@ func (p *Proc) fstatat(cs *coreState, dirfd int32, pathVA, buf, flags uint32) sy
 		}
 		return p.statFile(cs, f, buf)
 	}
-	if dirfd != -100 && path[0] != '/' {
-		d := p.fd(uint32(dirfd))
-		if d == nil || d.kind != fdHost {
-			return fail(eBADF)
-		}
-		path = d.path + "/" + path
-	}
-	hp := p.hostPath(path)
-	if hostOnly(hp) {
-		return fail(eNOENT)
+	hp, e := p.resolve(dirfd, pathVA)
+	if e != 0 {
+		return fail(e)
 	}
 	var fi os.FileInfo
 	var err error
