@@ -50,3 +50,60 @@ func gicCounter() uint64 {
 		}
 	}
 }
+
+// GIC shared-interrupt registers used for IPIs.
+const (
+	gicShWedge   = 0x0280 // write 0x80000000|i to raise interrupt i, i to lower it
+	gicShSmask   = 0x0380 // set mask, one bit per interrupt
+	gicShPend    = 0x0480 // pending, one bit per interrupt
+	gicShMapPin  = 0x0500 // + 4*i: 0x80000000 | pin
+	gicShMapVP   = 0x2000 // + 32*i: bit per VP
+	ipiBase      = 32     // interrupt 32+core is core's IPI; inputs below carry devices
+	ipiPin       = 0      // GIC pin 0 raises Cause.IP2
+	cpcVPRun     = 0x2028 // CPC_CL_VP_RUN: start the VPs in the mask
+	cpcVPRunning = 0x2030
+)
+
+// routeIPIs makes interrupt 32+v reach core v on pin 0, unmasked.
+func routeIPIs(n int) {
+	for v := 0; v < n; v++ {
+		i := uintptr(ipiBase + v)
+		mips32.Write32(gicBase+gicShMapPin+4*i, 0x80000000|ipiPin)
+		mips32.Write32(gicBase+gicShMapVP+32*i, 1<<uint(v))
+		mips32.Write32(gicBase+gicShWedge, uint32(i)) // lowered
+		mips32.Write32(gicBase+gicShSmask+4*(i/32), 1<<(i%32))
+	}
+}
+
+// sendIPI raises core id's IPI.
+func sendIPI(id uint32) {
+	mips32.Write32(gicBase+gicShWedge, 0x80000000|(ipiBase+id))
+}
+
+// takeIPI lowers core id's IPI if it is pending and reports whether it was.
+func takeIPI(id uint32) bool {
+	i := uintptr(ipiBase + id)
+	if mips32.Read32(gicBase+gicShPend+4*(i/32))&(1<<(i%32)) == 0 {
+		return false
+	}
+	mips32.Write32(gicBase+gicShWedge, uint32(i))
+	return true
+}
+
+// startVPs starts VPs 1..n-1 through the CPC. VPs 1-7 start at reset, the
+// kernel's stub; QEMU's GCR_CL_OTHER selects only VPs 0-7, so VPs 8 and up
+// start at the board's reset vector, run its boot loader and reach the
+// kernel's entry from there.
+func startVPs(n int, reset uint32) {
+	var mask uint32
+	for v := 1; v < n; v++ {
+		if v < 8 {
+			mips32.Write32(gcrBase+gcrCLOther, uint32(v))
+			mips32.Write32(gcrBase+gcrCOResetBase, reset)
+		}
+		mask |= 1 << uint(v)
+	}
+	if mask != 0 {
+		mips32.Write32(cpcBase+cpcVPRun, mask)
+	}
+}

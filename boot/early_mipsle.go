@@ -167,7 +167,7 @@ func readLoaderArgs() {
 
 // initCaches invalidates the L1 caches by index and makes KSEG0 cacheable.
 // QEMU does not model caches; a real core needs this before K0 changes.
-func initCaches(coherent bool) {
+func initCaches(coherent, describe bool) {
 	c1 := mips32.Config1()
 	isets := uintptr(64) << ((c1 >> 22) & 7)
 	iline := uintptr(0)
@@ -194,6 +194,9 @@ func initCaches(coherent bool) {
 	}
 	mips32.SetConfig(mips32.Config()&^7 | k0)
 	icacheLine = iline
+	if !describe {
+		return
+	}
 	cacheDesc.S("L1 I ").U(uint64(isets * iways * iline >> 10)).S(" KiB ").U(uint64(iways)).S("-way ").U(uint64(iline)).S(" B lines, D ").
 		U(uint64(dsets * dways * dline >> 10)).S(" KiB ").U(uint64(dways)).S("-way ").U(uint64(dline)).S(" B lines, KSEG0 cache attribute ").U(uint64(k0))
 }
@@ -326,12 +329,13 @@ func early() uintptr {
 	gcr := uintptr(mips32.CMGCRBase()) << 4
 	hasCM := mips32.Config3()&(1<<29) != 0 && gcr == 0x1fbf8000 &&
 		mips32.Read32(gcrBase+0x08)&0xffff8000 == 0x1fbf8000
+	hasCPS = hasCM
 	Boot.Cores = 1
 	if hasCM {
 		Boot.Cores = cpsInit()
 	}
 	cpu.Possible = Boot.Cores
-	initCaches(hasCM)
+	initCaches(hasCM, true)
 	Boot.CacheInfo = unsafe.String(&cacheDesc.Bytes()[0], len(cacheDesc.Bytes()))
 
 	b := installVectors(0)
@@ -401,6 +405,7 @@ func early() uintptr {
 	if hasCM {
 		cacheAttr = 5
 	}
+	cacheK0 = cacheAttr
 	mapWindow(ramHighAlias, uint32(ram), cacheAttr)
 	kmem.Window = kmem.Range{Start: windowBase, End: windowBase + uintptr(ram)}
 	kmem.WindowPhys = ramHighAlias
@@ -452,6 +457,15 @@ func early() uintptr {
 	linux.ConsoleGetc = consoleGetc
 	linux.ConsoleTypeAhead(ahead[:nahead])
 
+	// The other cores, before the Go runtime counts them.
+	c0.Online.Store(true)
+	cpu.Online.Store(1)
+	if hasCM {
+		diag.StopOthers = stopOthers
+		bringUp(cpusWanted())
+	}
+	Boot.Online = int(cpu.Online.Load())
+
 	Boot.Board = "malta"
 	Boot.PRId = mips32.PRId()
 	Boot.CPUModel = cpuModel(Boot.PRId)
@@ -471,14 +485,12 @@ func early() uintptr {
 	Boot.CmdlineStop = cmdlineStops > 0
 
 	sp := startFrame()
-	c0.Online.Store(true)
-	cpu.Online.Store(1)
 	c0.UpNS = ktime.Now()
 	Boot.EarlyNS = c0.UpNS
 	// Interrupts on, timer armed: from here the core preempts and the
 	// runtime's threads run under the scheduler.
 	c0.Reschedule()
-	mips32.SetStatus(mips32.Status()&^mips32.StatusIMs | mips32.StatusIM0<<7 | mips32.StatusIE)
+	mips32.SetStatus(mips32.Status()&^mips32.StatusIMs | mips32.StatusIM0<<7 | mips32.StatusIM0<<2 | mips32.StatusIE)
 	return sp
 }
 
@@ -545,7 +557,11 @@ func cpuModel(prid uint32) string {
 func printBootLog() {
 	var l klog.Line
 	l.S("board:    ").S(Boot.Board).S(" (QEMU malta), ").S(Boot.CPUModel).S(", PRId ").X(Boot.PRId).Print()
-	l.S("cores:    ").U(uint64(Boot.Cores)).S(" present").Print()
+	if Boot.Cores > 1 {
+		logCores(cpusWanted())
+	} else {
+		l.S("cores:    1 present, 1 online").Print()
+	}
 	l.S("caches:   ").B(cacheDesc.Bytes()).Print()
 	l.S("clock:    CP0 Count ").U(Boot.CountHz / 1000).S(" kHz; time from the ").S(Boot.ClockName)
 	if Boot.ClockHz != Boot.CountHz {

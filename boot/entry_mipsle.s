@@ -37,24 +37,27 @@ TEXT _kentry(SB),NOSPLIT|NOFRAME,$0
 secondary:
 	JMP	·secondaryEntry(SB)
 
-// secondaryEntry is where a core other than 0 waits: it spins on its slot
-// of ·release until SMP bring-up gives it a stack, then calls
-// ·secondaryMain on it. Interrupts are off (BEV, ERL set by reset), so a
-// plain load loop is the only thing it does.
+// secondaryEntry is where a core other than 0 waits: cores 1-7 arrive from
+// the reset stub the CPC starts them at, cores 8-15 from QEMU's boot loader.
+// It spins on its slot of ·release until SMP bring-up stores the address of
+// the core's EBase block there, then runs ·secondaryMain on the core's trap
+// stack with the block's fake g. Interrupts are off (BEV and ERL are set at
+// reset), so the loop only loads.
 TEXT ·secondaryEntry(SB),NOSPLIT|NOFRAME,$0
 	WORD	$0x40097801            // mfc0 t1, EBase
 	AND	$0x3ff, R9
 	SLL	$2, R9, R10
 	MOVW	$·release(SB), R11
 	ADDU	R10, R11
+	// Read the slot through KSEG1: this core's caches are not set up.
+	MOVW	$0x20000000, R12
+	OR	R12, R11
 wait:
 	MOVW	0(R11), R12
 	BEQ	R12, R0, wait
-	// R12 is the core's boot stack top; its fake g sits below it.
-	ADDU	$-160, R12, R29
-	MOVW	R29, g
-	ADDU	$-16, R29
-	MOVW	R9, 4(R29)
+	MOVW	0x408(R12), R29        // Block.TrapSP
+	MOVW	0x40c(R12), g          // Block.TrapG
+	MOVW	R12, 4(R29)
 	JAL	·secondaryMain(SB)
 	JMP	0(PC)
 
@@ -64,4 +67,10 @@ TEXT ·imageBounds(SB),NOSPLIT,$0-8
 	MOVW	R1, start+0(FP)
 	MOVW	$runtime·end(SB), R1
 	MOVW	R1, end+4(FP)
+	RET
+
+// kentry returns the address of _kentry, where the reset stub jumps.
+TEXT ·kentry(SB),NOSPLIT,$0-4
+	MOVW	$_kentry(SB), R1
+	MOVW	R1, ret+0(FP)
 	RET

@@ -17,6 +17,7 @@ type Info struct {
 	CPUModel    string
 	PRId        uint32
 	Cores       int    // cores the machine has
+	Online      int    // cores brought up
 	RAMBytes    uint64 // RAM the machine has
 	UsedRAM     uint64 // RAM the kernel manages (capped by mem= and the window)
 	Cmdline     string

@@ -148,6 +148,21 @@ func (c *Core) Enqueue(a uintptr) {
 	c.queues[e.Policy].pushBack(a)
 }
 
+// Migratable removes and returns a ready round-robin thread that ok accepts,
+// searching from the back of the queue (the thread that would wait longest
+// here), or 0 if there is none. The caller hands it to another core.
+func (c *Core) Migratable(ok func(a uintptr) bool) uintptr {
+	l := &c.queues[RoundRobin]
+	for a := l.tail; a != 0; a = at(a).prev {
+		if ok(a) {
+			l.remove(a)
+			at(a).Migrations++
+			return a
+		}
+	}
+	return 0
+}
+
 // Dequeue takes a ready thread out of the run queues (to migrate it).
 func (c *Core) Dequeue(a uintptr) bool {
 	e := at(a)

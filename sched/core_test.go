@@ -341,3 +341,22 @@ func TestSchedulerAllocatesNothing(t *testing.T) {
 	}
 	runtime.KeepAlive(f)
 }
+
+func TestMigratable(t *testing.T) {
+	f := newFixture(4, 10)
+	f.ents[3].Policy = FIFO // FIFO threads stay
+	for i := 0; i < 4; i++ {
+		f.c.Enqueue(f.a(i))
+	}
+	got := f.c.Migratable(func(a uintptr) bool { return a != f.a(2) })
+	if got != f.a(1) {
+		t.Fatalf("took %d, want 1 (from the back, skipping the refused one)", f.index(got))
+	}
+	if f.c.Ready() != 3 || f.ents[1].Migrations != 1 {
+		t.Fatal("not removed")
+	}
+	if f.c.Migratable(func(uintptr) bool { return false }) != 0 {
+		t.Fatal("took a refused thread")
+	}
+	runtime.KeepAlive(f)
+}

@@ -29,6 +29,10 @@ type Stats struct {
 	// LateArms counts timer programmings that found Count already past
 	// the target and had to retry.
 	LateArms uint64
+	// Migrations counts ready threads handed to idle cores.
+	Migrations uint64
+	// Spurious counts device interrupts with no known cause.
+	Spurious uint64
 }
 
 // CPU is one core's kernel state.
@@ -52,8 +56,68 @@ type CPU struct {
 	// dead is the descriptor address of a thread that exited on this
 	// core, freed once the core has switched away from it.
 	dead uintptr
-	// tickWish is the interval OnTick asked for at the last tick.
-	tickWish int64
+	// nextTick is when the periodic work is due next.
+	nextTick int64
+	// work holds deferred-work requests (Work* bits) other cores posted;
+	// the core takes them at its next IPI.
+	work atomic.Uint32
+	// Pongs counts WorkPong requests answered (IPI round-trip measure).
+	Pongs atomic.Uint32
+}
+
+// Deferred work a core can be asked to do (Post, then an IPI).
+const (
+	// WorkHalt stops the core for good: another core is reporting a
+	// fatal fault.
+	WorkHalt uint32 = 1 << iota
+	// WorkPong only answers: it measures IPI round trips.
+	WorkPong
+)
+
+// Post asks core c for deferred work; the caller then interrupts it.
+func (c *CPU) Post(w uint32) { c.work.Or(w) }
+
+// TakeWork runs the deferred work posted to c (on c, in trap context).
+func (c *CPU) TakeWork() {
+	w := c.work.Swap(0)
+	if w&WorkPong != 0 {
+		c.Pongs.Add(1)
+	}
+	if w&WorkHalt != 0 {
+		mips32.DisableInterrupts()
+		for {
+			// With interrupts off, wait never returns.
+			mips32.Wait()
+		}
+	}
+}
+
+// Placer chooses the core of a new thread. The DQDT plugs in here.
+type Placer interface {
+	Place(c *CPU, t *thread.Thread) uint32
+}
+
+// Placement is the placement policy in use.
+var Placement Placer = RoundRobin{}
+
+// RoundRobin places new threads on the online cores in turn, within the
+// thread's affinity.
+type RoundRobin struct{}
+
+var rrNext atomic.Uint32
+
+// Place implements Placer.
+func (RoundRobin) Place(c *CPU, t *thread.Thread) uint32 {
+	if Possible <= 1 {
+		return c.ID
+	}
+	for i := 0; i < 2*Possible; i++ {
+		id := rrNext.Add(1) % uint32(Possible)
+		if CPUs[id].Online.Load() && (t.Affinity == 0 || t.Affinity&(1<<id) != 0) {
+			return id
+		}
+	}
+	return c.ID
 }
 
 var (
@@ -90,13 +154,11 @@ var (
 	OnTimeout func(c *CPU, t *thread.Thread)
 	// OnResume runs before the core returns to t: signal delivery.
 	OnResume func(c *CPU, t *thread.Thread)
-	// OnTick runs at each timer interrupt (device polling). It returns how
-	// soon it wants the next one (0: no wish).
+	// OnTick runs periodically, at least every Keepalive (device
+	// polling). It returns how soon it wants to run again (0: no wish).
 	OnTick func(c *CPU, now int64) int64
 	// SendIPI interrupts core id (nil on a machine without IPIs).
 	SendIPI func(id uint32)
-	// Place chooses the core of a new thread (nil: the creating core).
-	Place func(c *CPU, t *thread.Thread) uint32
 )
 
 // Self returns the running core's state.
@@ -167,11 +229,9 @@ func Trap(b *mips32.Block) {
 func (c *CPU) interrupt(pending uint32) {
 	ip := pending >> mips32.CauseIPShift & 0xff
 	if ip&0x80 != 0 {
+		// Writing Compare (done by arm) acknowledges the interrupt; the
+		// work due is found by time in Reschedule.
 		c.Stats.TimerIRQs++
-		// Writing Compare (done by arm) acknowledges the interrupt.
-		if OnTick != nil {
-			c.tickWish = OnTick(c, ktime.Now())
-		}
 	}
 	if ip&0x7c != 0 && OnIRQ != nil {
 		OnIRQ(c, ip&0x7c)
@@ -200,6 +260,17 @@ func (c *CPU) Reschedule() {
 			c.Sched.Wake(e)
 		}
 	}
+	// The periodic work (device polling) is due by absolute time, not by
+	// timer interrupt: a core busy with other traps must still do it.
+	if now >= c.nextTick {
+		interval := Keepalive
+		if OnTick != nil {
+			if wish := OnTick(c, now); wish > 0 && wish < interval {
+				interval = wish
+			}
+		}
+		c.nextTick = now + interval
+	}
 	for {
 		next := threadOf(c.Sched.Schedule(now))
 		c.Block().CurFrame = next.Addr()
@@ -216,17 +287,65 @@ func (c *CPU) Reschedule() {
 		}
 		break
 	}
+	if c.Sched.Current == c.Sched.Idle {
+		IdleMask.Or(1 << c.ID)
+	} else {
+		IdleMask.And(^uint32(1 << c.ID))
+		// Busy with threads still waiting: give one to an idle core.
+		c.balance()
+	}
 	c.arm(now)
+}
+
+// IdleMask has a bit set for each core running its idle thread.
+var IdleMask atomic.Uint32
+
+// Balancing counters.
+var (
+	// Balance controls whether busy cores hand ready threads to idle ones.
+	Balance = true
+)
+
+// balance hands one ready thread to an idle core when this core has threads
+// waiting for it. Only the owner touches its run queues, so the thread is
+// taken here and posted to the idle core's inbox: no lock on another core's
+// queue. The DQDT's balancing (the most loaded cluster near an idle one)
+// will decide where in larger machines.
+func (c *CPU) balance() {
+	if !Balance || c.Sched.Ready() == 0 || c.Sched.Current == c.Sched.Idle {
+		return
+	}
+	idle := IdleMask.Load() &^ (1 << c.ID)
+	if idle == 0 {
+		return
+	}
+	for dst := uint32(0); dst < uint32(Possible); dst++ {
+		if idle&(1<<dst) == 0 {
+			continue
+		}
+		e := c.Sched.Migratable(func(a uintptr) bool {
+			aff := threadOf(a).Affinity
+			return aff == 0 || aff&(1<<dst) != 0
+		})
+		if e == 0 {
+			continue
+		}
+		// Claim the idle core so that another busy core does not pick it
+		// too; it clears its bit again if it stays idle.
+		IdleMask.And(^uint32(1 << dst))
+		sched.At(e).Core = dst
+		c.Stats.Migrations++
+		if CPUs[dst].Sched.Post(e) && SendIPI != nil {
+			SendIPI(dst)
+		}
+		return
+	}
 }
 
 func (c *CPU) arm(now int64) {
 	next := c.Sched.NextEvent()
-	limit := now + Keepalive
-	if c.tickWish > 0 && now+c.tickWish < limit {
-		limit = now + c.tickWish
-	}
-	if next == 0 || next > limit {
-		next = limit
+	if next == 0 || next > c.nextTick {
+		next = c.nextTick
 	}
 	delta := next - now
 	const minDelta = 20e3 // 20 µs: no point in a timer that fires during eret
@@ -252,25 +371,22 @@ func (c *CPU) arm(now int64) {
 	}
 }
 
-// Park parks the current thread t until Wake or, if deadline > 0, until the
-// clock passes deadline. The caller then links t on a wait queue under the
-// queue's lock (or undoes the park with Unpark if the condition it waits
-// for already holds).
+// Park marks the current thread t as no longer runnable and, if deadline >
+// 0, arms its timeout. The wait token is not armed yet: the caller first
+// puts the call's result (or its restart) in the frame, then links t on a
+// wait queue with wait.Queue.Add, which arms the token under the queue's
+// lock, or arms it itself for a wait on no queue (a sleep). From the moment
+// the token is armed, only whoever takes it writes t's frame: a waker or a
+// signal on another core may take it at once. If the condition waited for
+// already holds, the caller undoes the park with Unpark instead.
 func (c *CPU) Park(t *thread.Thread, deadline int64) bool {
-	t.Sched.BeginWait()
 	return c.Sched.Block(t.Entity(), deadline)
 }
 
-// Unpark undoes Park for the current thread when it no longer needs to
-// wait. It returns false if a waker already claimed it (then it is being
-// woken and will run anyway).
-func (c *CPU) Unpark(t *thread.Thread) bool {
-	if !t.Sched.TryClaimWake() {
-		return false
-	}
+// Unpark undoes Park for the current thread before its token was armed.
+func (c *CPU) Unpark(t *thread.Thread) {
 	c.Sched.CancelTimer(t.Entity())
 	t.Sched.State = sched.Running
-	return true
 }
 
 // Wake makes t ready after its waker won t's wait token, on whichever core

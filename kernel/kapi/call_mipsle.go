@@ -86,3 +86,19 @@ func CheckVM() int {
 	n, _ := call(CallCheckVM)
 	return int(n)
 }
+
+// Where returns the core the calling thread runs on (it may move right after).
+func Where() int {
+	n, _, _ := syscall.RawSyscall(CallWhere, 0, 0, 0)
+	return int(n)
+}
+
+// IPIPing sends rounds IPIs from the calling core to core and waits for each
+// to be answered; it returns the total in ticks of the kernel's clock.
+func IPIPing(core, rounds int) (uint64, error) {
+	n, e := call(CallIPIPing, uintptr(core), uintptr(rounds))
+	if e != 0 {
+		return 0, e
+	}
+	return uint64(n), nil
+}

@@ -8,16 +8,18 @@ package kapi
 // Private system call numbers.
 const (
 	CallBase     = 6000
-	CallPowerOff = CallBase + 0 // (status)
-	CallMemStats = CallBase + 1 // (*MemStats)
-	CallCPUs     = CallBase + 2 // (*CPUInfo, n) -> count
-	CallThreads  = CallBase + 3 // (*ThreadInfo, n) -> count
-	CallLog      = CallBase + 4 // (buf, len) -> bytes
-	CallFault    = CallBase + 5 // (kind): a deliberate kernel fault
-	CallSysStats = CallBase + 6 // (*SysStats)
-	CallClock    = CallBase + 7 // (*Clock)
-	CallCheckVM  = CallBase + 8 // () -> number of inconsistencies (logged)
-	CallCount    = 9
+	CallPowerOff = CallBase + 0  // (status)
+	CallMemStats = CallBase + 1  // (*MemStats)
+	CallCPUs     = CallBase + 2  // (*CPUInfo, n) -> count
+	CallThreads  = CallBase + 3  // (*ThreadInfo, n) -> count
+	CallLog      = CallBase + 4  // (buf, len) -> bytes
+	CallFault    = CallBase + 5  // (kind): a deliberate kernel fault
+	CallSysStats = CallBase + 6  // (*SysStats)
+	CallClock    = CallBase + 7  // (*Clock)
+	CallCheckVM  = CallBase + 8  // () -> number of inconsistencies (logged)
+	CallWhere    = CallBase + 9  // () -> the core the caller runs on
+	CallIPIPing  = CallBase + 10 // (core, rounds) -> GIC ticks for rounds IPI round trips
+	CallCount    = 11
 )
 
 // Fault kinds for CallFault.

@@ -115,13 +115,14 @@ func parkOn(c *cpu.CPU, t *thread.Thread, f *file, deadline int64) (uint32, Errn
 		c.Unpark(t)
 		return 0, ENOMEM
 	}
-	f.q.Lock(c.ID)
-	f.q.Add(t.Entity(), 0)
-	f.q.Unlock()
+	// Set up the restart before the token is armed (Add).
 	t.Restart = true
 	t.RestartDeadline = deadline
 	t.Frame.EPC -= 4
 	t.TimeoutRet, t.TimeoutErrno = 0, 0
+	f.q.Lock(c.ID)
+	f.q.Add(t.Entity(), 0)
+	f.q.Unlock()
 	return 0, parked
 }
 
@@ -487,7 +488,7 @@ func Timeout(c *cpu.CPU, t *thread.Thread) {
 	}
 	setResult(t, t.TimeoutRet, Errno(t.TimeoutErrno))
 	if Errno(t.TimeoutErrno) == ETIMEDOUT {
-		futexTimeout()
+		stats(c).FutexTimeouts++
 	}
 }
 

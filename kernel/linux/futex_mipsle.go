@@ -27,11 +27,6 @@ const (
 // (the kernel's) so the virtual address is the key.
 var futexBuckets [256]wait.Queue
 
-// FutexStats count futex activity.
-var FutexStats struct {
-	Waits, Wakes, Woken, Timeouts, Mismatch uint64
-}
-
 func futexBucket(addr uintptr) *wait.Queue {
 	h := uint32(addr>>2) * 0x9e3779b1
 	return &futexBuckets[h>>24]
@@ -87,15 +82,15 @@ func sysFutex(c *cpu.CPU, t *thread.Thread, time64 bool) (uint32, Errno) {
 }
 
 func futexWaitOn(c *cpu.CPU, t *thread.Thread, uaddr uintptr, val uint32, deadline int64) (uint32, Errno) {
-	FutexStats.Waits++
+	stats(c).FutexWaits++
 	q := futexBucket(uaddr)
 	if deadline != 0 && deadline <= ktime.Now() {
 		// A timeout already past: only the value check remains.
 		if atomic.LoadUint32(kmem.U32(uaddr)) != val {
-			FutexStats.Mismatch++
+			stats(c).FutexMismatch++
 			return 0, EAGAIN
 		}
-		FutexStats.Timeouts++
+		stats(c).FutexTimeouts++
 		return 0, ETIMEDOUT
 	}
 	if !c.Park(t, deadline) {
@@ -106,18 +101,19 @@ func futexWaitOn(c *cpu.CPU, t *thread.Thread, uaddr uintptr, val uint32, deadli
 	if atomic.LoadUint32(kmem.U32(uaddr)) != val {
 		q.Unlock()
 		c.Unpark(t)
-		FutexStats.Mismatch++
+		stats(c).FutexMismatch++
 		return 0, EAGAIN
 	}
-	q.Add(t.Entity(), uaddr)
-	q.Unlock()
+	// The result of a wake-up, and of a timeout, before the token is armed.
 	setResult(t, 0, 0)
 	t.TimeoutRet, t.TimeoutErrno = 0, uint32(ETIMEDOUT)
+	q.Add(t.Entity(), uaddr)
+	q.Unlock()
 	return 0, parked
 }
 
 func futexWakeUp(c *cpu.CPU, uaddr uintptr, n int) uint32 {
-	FutexStats.Wakes++
+	stats(c).FutexWakes++
 	if n <= 0 {
 		return 0
 	}
@@ -125,7 +121,7 @@ func futexWakeUp(c *cpu.CPU, uaddr uintptr, n int) uint32 {
 	q.Lock(c.ID)
 	woken := q.Wake(n, uaddr, cpu.WakeEntity)
 	q.Unlock()
-	FutexStats.Woken += uint64(woken)
+	stats(c).FutexWoken += uint64(woken)
 	return uint32(woken)
 }
 
@@ -158,6 +154,3 @@ func futexRequeueOp(c *cpu.CPU, uaddr, uaddr2 uintptr, nwake, nrequeue int, comp
 	unlock()
 	return uint32(woken + moved), 0
 }
-
-// futexTimeout counts a futex wait that ended by timeout.
-func futexTimeout() { FutexStats.Timeouts++ }

@@ -58,6 +58,10 @@ func kcall(c *cpu.CPU, t *thread.Thread, n uint32) (uint32, Errno) {
 		out.Hz = ktime.Hz()
 		out.CountHz = cpu.CountHz
 		return 0, 0
+	case kapi.CallWhere:
+		return c.ID, 0
+	case kapi.CallIPIPing:
+		return ipiPing(c, arg(t, 0), arg(t, 1))
 	case kapi.CallCheckVM:
 		return uint32(checkVM(c)), 0
 	case kapi.CallCPUs:
@@ -115,23 +119,24 @@ func memStats(m *kapi.MemStats) {
 }
 
 func sysStats(s *kapi.SysStats) {
+	t := Total()
 	var calls uint64
-	for _, n := range Counters.Calls {
+	for _, n := range t.Calls {
 		calls += n
 	}
 	*s = kapi.SysStats{
 		Calls:            calls,
-		Errors:           Counters.Errors,
-		NoSys:            Counters.NoSys,
-		FutexWaits:       FutexStats.Waits,
-		FutexWakes:       FutexStats.Wakes,
-		FutexWoken:       FutexStats.Woken,
-		FutexTimeouts:    FutexStats.Timeouts,
-		SignalsSent:      SignalStats.Sent,
-		SignalsDelivered: SignalStats.Delivered,
-		Faults:           FaultStats.Faults,
-		ThreadsCreated:   ThreadStats.Created,
-		ThreadsExited:    ThreadStats.Exited,
+		Errors:           t.Errors,
+		NoSys:            t.NoSys,
+		FutexWaits:       t.FutexWaits,
+		FutexWakes:       t.FutexWakes,
+		FutexWoken:       t.FutexWoken,
+		FutexTimeouts:    t.FutexTimeouts,
+		SignalsSent:      t.SignalsSent,
+		SignalsDelivered: t.SignalsDelivered,
+		Faults:           t.Faults,
+		ThreadsCreated:   t.ThreadsCreated,
+		ThreadsExited:    t.ThreadsExited,
 	}
 }
 
@@ -218,4 +223,27 @@ func Init() {
 	cpu.OnTimeout = Timeout
 	cpu.OnResume = Resume
 	cpu.OnTick = ConsoleTick
+}
+
+// ipiPing measures IPI round trips from c to core dst in trap context: send,
+// wait for dst's IPI handler to answer, rounds times. It returns the
+// elapsed clock ticks (the GIC counter, shared by all cores).
+func ipiPing(c *cpu.CPU, dst, rounds uint32) (uint32, Errno) {
+	if cpu.SendIPI == nil || dst >= uint32(cpu.Possible) || dst == c.ID || !cpu.CPUs[dst].Online.Load() || rounds == 0 || rounds > 100000 {
+		return 0, EINVAL
+	}
+	d := &cpu.CPUs[dst]
+	start := ktime.Counter()
+	for i := uint32(0); i < rounds; i++ {
+		want := d.Pongs.Load() + 1
+		d.Post(cpu.WorkPong)
+		cpu.SendIPI(dst)
+		deadline := ktime.Now() + 1e9
+		for d.Pongs.Load() < want {
+			if ktime.Now() > deadline {
+				return 0, ETIMEDOUT
+			}
+		}
+	}
+	return uint32(ktime.Counter() - start), 0
 }

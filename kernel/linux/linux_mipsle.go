@@ -52,15 +52,57 @@ const (
 // (or will hold) the result.
 const parked Errno = 0xffffffff
 
-// Stats counts system calls.
+// Stats are the personality's counters. Each core counts its own (the
+// kernel's 64-bit atomics on MIPS32 would take the Go runtime's internal
+// spinlock, which a preempted thread may hold: never from trap context), and
+// readers add them up.
 type Stats struct {
-	Calls  [512]uint64 // by number - 4000
-	Errors uint64
-	NoSys  uint64
+	Calls            [512]uint64 // by number - 4000
+	Errors           uint64
+	NoSys            uint64
+	FutexWaits       uint64
+	FutexWakes       uint64
+	FutexWoken       uint64
+	FutexTimeouts    uint64
+	FutexMismatch    uint64
+	SignalsSent      uint64
+	SignalsDelivered uint64
+	Interrupted      uint64
+	Faults           uint64
+	ThreadsCreated   uint64
+	ThreadsExited    uint64
+	CreateFailures   uint64
 }
 
-// Counters of the personality.
-var Counters Stats
+var perCore [mips32.MaxCPU]Stats
+
+func stats(c *cpu.CPU) *Stats { return &perCore[c.ID%mips32.MaxCPU] }
+
+// Total adds up every core's counters.
+func Total() Stats {
+	var t Stats
+	for i := range perCore {
+		s := &perCore[i]
+		for n, v := range s.Calls {
+			t.Calls[n] += v
+		}
+		t.Errors += s.Errors
+		t.NoSys += s.NoSys
+		t.FutexWaits += s.FutexWaits
+		t.FutexWakes += s.FutexWakes
+		t.FutexWoken += s.FutexWoken
+		t.FutexTimeouts += s.FutexTimeouts
+		t.FutexMismatch += s.FutexMismatch
+		t.SignalsSent += s.SignalsSent
+		t.SignalsDelivered += s.SignalsDelivered
+		t.Interrupted += s.Interrupted
+		t.Faults += s.Faults
+		t.ThreadsCreated += s.ThreadsCreated
+		t.ThreadsExited += s.ThreadsExited
+		t.CreateFailures += s.CreateFailures
+	}
+	return t
+}
 
 // noSysSeen has one bit per call number already reported as unserved.
 var noSysSeen [16]uint32
@@ -76,7 +118,6 @@ func setResult(t *thread.Thread, v uint32, e Errno) {
 	if e != 0 {
 		t.Frame.R[mips32.RegV0] = uint32(e)
 		t.Frame.R[mips32.RegA3] = 1
-		Counters.Errors++
 		return
 	}
 	t.Frame.R[mips32.RegV0] = v
@@ -88,12 +129,16 @@ func Syscall(c *cpu.CPU, t *thread.Thread) {
 	n := t.Frame.R[mips32.RegV0]
 	t.Syscalls++
 	t.LastSyscall = n
-	if n >= 4000 && n < 4000+uint32(len(Counters.Calls)) {
-		Counters.Calls[n-4000]++
+	st := stats(c)
+	if n >= 4000 && n < 4000+uint32(len(st.Calls)) {
+		st.Calls[n-4000]++
 	}
 	v, e := dispatch(c, t, n)
 	if e == parked {
 		return
+	}
+	if e != 0 {
+		st.Errors++
 	}
 	setResult(t, v, e)
 }
@@ -209,13 +254,13 @@ func dispatch(c *cpu.CPU, t *thread.Thread, n uint32) (uint32, Errno) {
 	if n >= kcallBase && n < kcallBase+kcallCount {
 		return kcall(c, t, n)
 	}
+	stats(c).NoSys++
 	noSys(n)
 	return 0, ENOSYS
 }
 
 // noSys logs the first use of an unserved call.
 func noSys(n uint32) {
-	Counters.NoSys++
 	i := n - 4000
 	if n >= 4000 && i < uint32(len(noSysSeen)*32) {
 		if noSysSeen[i/32]&(1<<(i%32)) != 0 {

@@ -300,7 +300,6 @@ func deliver(t *thread.Thread, sig int, code int32, addr uint32) bool {
 	f.R[mips32.RegT9] = handler
 	f.R[mips32.RegRA] = uint32(mips32.SigreturnAddr())
 	f.EPC = handler
-	SignalStats.Delivered++
 	return true
 }
 
@@ -329,15 +328,10 @@ func sysRtSigreturn(c *cpu.CPU, t *thread.Thread) (uint32, Errno) {
 	return 0, parked
 }
 
-// SignalStats count signal activity.
-var SignalStats struct {
-	Sent, Delivered, Interrupted uint64
-}
-
 // sendSignal makes sig pending for t; it is delivered when t next returns
 // from the kernel with the signal unblocked.
 func sendSignal(c *cpu.CPU, t *thread.Thread, sig int) {
-	SignalStats.Sent++
+	stats(c).SignalsSent++
 	a := &sigactions[sig]
 	if a.handler == sigIGN || a.handler == sigDFL && defaultIgnored(sig) {
 		return
@@ -362,7 +356,7 @@ func interrupt(c *cpu.CPU, t *thread.Thread) {
 			t.Frame.EPC += 4
 		}
 		setResult(t, 0, EINTR)
-		SignalStats.Interrupted++
+		stats(c).Interrupted++
 		cpu.Wake(t)
 		return
 	}
@@ -394,6 +388,7 @@ func Resume(c *cpu.CPU, t *thread.Thread) {
 		if !deliver(t, sig, siTkill, 0) {
 			fatalSignal(c, t, SIGSEGV, "the signal frame could not be written")
 		}
+		stats(c).SignalsDelivered++
 		return
 	}
 }
@@ -471,7 +466,7 @@ func Fault(c *cpu.CPU, t *thread.Thread) {
 		fatalSignal(c, t, SIGILL, "an exception the kernel does not handle")
 		return
 	}
-	FaultStats.Faults++
+	stats(c).Faults++
 	a := &sigactions[sig]
 	if a.handler == sigDFL || a.handler == sigIGN || t.SigMask&sigBit(sig) != 0 || t.FaultDepth > 2 {
 		fatalSignal(c, t, sig, "a fault with no handler to take it")
@@ -481,9 +476,5 @@ func Fault(c *cpu.CPU, t *thread.Thread) {
 	if !deliver(t, sig, si, addr) {
 		fatalSignal(c, t, sig, "the signal frame could not be written")
 	}
-}
-
-// FaultStats count faults turned into signals.
-var FaultStats struct {
-	Faults uint64
+	stats(c).SignalsDelivered++
 }

@@ -33,11 +33,6 @@ var PowerOff func(status int)
 // ExitStatus is what exit_group asked for, for the power-off report.
 var ExitStatus int = -1
 
-// ThreadStats count thread life events.
-var ThreadStats struct {
-	Created, Exited, CreateFailures uint64
-}
-
 func sysClone(c *cpu.CPU, t *thread.Thread) (uint32, Errno) {
 	flags, stack, ptid := arg(t, 0), arg(t, 1), uintptr(arg(t, 2))
 	ctid, _ := stackArg(t, 4)
@@ -51,7 +46,7 @@ func sysClone(c *cpu.CPU, t *thread.Thread) (uint32, Errno) {
 	}
 	nt, ok := thread.New(c.ID)
 	if !ok {
-		ThreadStats.CreateFailures++
+		stats(c).CreateFailures++
 		return 0, EAGAIN
 	}
 	nt.Frame = t.Frame
@@ -74,12 +69,9 @@ func sysClone(c *cpu.CPU, t *thread.Thread) (uint32, Errno) {
 	if flags&cloneChildSettid != 0 && kmem.ValidAligned(uintptr(ctid), 4, 4) {
 		*kmem.U32(uintptr(ctid)) = uint32(nt.TID)
 	}
-	core := c.ID
-	if cpu.Place != nil {
-		core = cpu.Place(c, nt)
-	}
+	core := cpu.Placement.Place(c, nt)
 	sched.InitEntity(&nt.Sched, core, t.Sched.Policy)
-	ThreadStats.Created++
+	stats(c).ThreadsCreated++
 	if Debug {
 		var l klog.Line
 		l.S("linux: thread ").D(int64(t.TID)).S(" cloned thread ").D(int64(nt.TID)).S(" on core ").U(uint64(core)).Print()
@@ -93,7 +85,7 @@ func exitThread(c *cpu.CPU, t *thread.Thread) {
 		*kmem.U32(t.ClearTID) = 0
 		futexWakeUp(c, t.ClearTID, 1)
 	}
-	ThreadStats.Exited++
+	stats(c).ThreadsExited++
 	if Debug {
 		var l klog.Line
 		l.S("linux: thread ").D(int64(t.TID)).S(" exited after ").Ms(t.Sched.RunNS).S(" of CPU").Print()

@@ -122,6 +122,8 @@ func sleepUntil(c *cpu.CPU, t *thread.Thread, deadline int64) (uint32, Errno) {
 	}
 	setResult(t, 0, 0)
 	t.TimeoutRet, t.TimeoutErrno = 0, 0
+	// No queue: arm the token here, last, so a signal can end the sleep.
+	t.Sched.BeginWait()
 	return 0, parked
 }
 

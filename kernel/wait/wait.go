@@ -3,11 +3,13 @@
 // park their waiters.
 //
 // The protocol that makes a wake-up happen exactly once, whichever of a waker
-// on another core or the waiter's own timeout comes first: a waiter arms its
-// entity's wait token and links itself under the queue lock; a waker, under
-// the same lock, takes the token (sched.Entity.TryClaimWake) and unlinks the
-// entities it won; the timeout path takes the token first and then unlinks
-// under the lock. Whoever holds the token makes the thread ready.
+// on another core, a signal or the waiter's own timeout comes first: a
+// waiter links itself under the queue lock and arms its entity's wait token
+// last (Add does both); a waker, under the same lock, takes the token
+// (sched.Entity.TryClaimWake) and unlinks the entities it won; the timeout
+// and signal paths take the token first and then unlink under the lock.
+// Whoever holds the token makes the thread ready, and is the only one to
+// write the thread's registers from then on.
 //
 // Trap-safe. Queues hold entity addresses, never Go pointers.
 package wait
@@ -35,7 +37,8 @@ func (q *Queue) Len() int { return int(q.n) }
 
 func addr(q *Queue) uintptr { return uintptrOf(q) }
 
-// Add links entity e (address a) at the tail, with key. Lock held.
+// Add links entity e (address a) at the tail, with key, and arms its wait
+// token last: a waker can only take a token of a linked entity. Lock held.
 func (q *Queue) Add(a uintptr, key uintptr) {
 	e := sched.At(a)
 	e.WaitQ = addr(q)
@@ -49,6 +52,7 @@ func (q *Queue) Add(a uintptr, key uintptr) {
 	}
 	q.tail = a
 	q.n++
+	e.BeginWait()
 }
 
 // Remove unlinks a if it is on q. Lock held.
@@ -103,7 +107,7 @@ func (q *Queue) Requeue(dst *Queue, n int, key, newKey uintptr) int {
 		next := e.WaitNext
 		if e.WaitKey == key && e.Waiting() {
 			q.Remove(a)
-			dst.Add(a, newKey)
+			dst.Add(a, newKey) // re-arms the token, still armed
 			moved++
 		}
 		a = next

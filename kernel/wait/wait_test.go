@@ -12,8 +12,10 @@ func TestWakeOrderAndKeys(t *testing.T) {
 	var q Queue
 	ents := entities(6)
 	for i := range ents {
-		ents[i].BeginWait()
 		q.Add(sched.Addr(&ents[i]), uintptr(100+i%2))
+		if !ents[i].Waiting() {
+			t.Fatal("Add did not arm the token")
+		}
 	}
 	var woken []uintptr
 	wake := func(a uintptr) { woken = append(woken, a) }
@@ -41,7 +43,6 @@ func TestRequeue(t *testing.T) {
 	var a, b Queue
 	ents := entities(4)
 	for i := range ents {
-		ents[i].BeginWait()
 		a.Add(sched.Addr(&ents[i]), 7)
 	}
 	if n := a.Requeue(&b, 3, 7, 9); n != 3 || a.Len() != 1 || b.Len() != 3 {
@@ -60,7 +61,6 @@ func TestExactlyOnce(t *testing.T) {
 	var q Queue
 	ents := entities(n)
 	for i := range ents {
-		ents[i].BeginWait()
 		q.Add(sched.Addr(&ents[i]), 1)
 	}
 	var mu sync.Mutex

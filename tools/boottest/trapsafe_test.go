@@ -48,6 +48,7 @@ var initOnly = map[string]string{
 	"almos/kernel/symtab.(*Table).Init": "records the table's bytes at boot",
 	"almos/kernel/ktime.Init":           "records the clock source at boot",
 	"almos/boot.readLoaderArgs":         "records the command line before the runtime starts",
+	"almos/boot.bringUp":                "installs the IPI hooks before the runtime starts",
 }
 
 // Runtime entry points that allocate, block, switch goroutines or need a
@@ -60,6 +61,17 @@ var forbidden = []string{
 	"runtime.deferproc", "runtime.gcWriteBarrier", "runtime.wbZero", "runtime.wbMove",
 	"runtime.typedmemmove", "runtime.typedslicecopy", "runtime.mapassign", "runtime.makechan",
 	"runtime.lock2", "sync.(*Mutex).Lock", "sync.(*RWMutex)", "fmt.",
+	// 64-bit atomics on MIPS32 take a spinlock of the runtime that a
+	// preempted thread may hold: spinning on it with interrupts off never
+	// ends.
+	"internal/runtime/atomic.Xadd64", "internal/runtime/atomic.Load64",
+	"internal/runtime/atomic.Store64", "internal/runtime/atomic.Cas64",
+	"internal/runtime/atomic.Xchg64", "internal/runtime/atomic.And64",
+	"internal/runtime/atomic.Or64", "internal/runtime/atomic.spinLock",
+	"sync/atomic.AddInt64", "sync/atomic.AddUint64", "sync/atomic.LoadInt64",
+	"sync/atomic.LoadUint64", "sync/atomic.StoreInt64", "sync/atomic.StoreUint64",
+	"sync/atomic.CompareAndSwapInt64", "sync/atomic.CompareAndSwapUint64",
+	"sync/atomic.SwapInt64", "sync/atomic.SwapUint64",
 }
 
 func TestTrapSafe(t *testing.T) {

@@ -1,0 +1,306 @@
+package ktest
+
+import (
+	"runtime"
+	"sync"
+	"sync/atomic"
+	"syscall"
+	"time"
+	"unsafe"
+
+	"almos/kernel/kapi"
+)
+
+// Tests of the kernel on all its cores: the runtime's goroutines spread over
+// them, wake-ups cross them, and the collector and the timers keep working
+// while they are all busy.
+
+func init() {
+	Register("cores", "CPU-bound goroutines on every core: each core does work", testCores)
+	Register("pingpong", "channel ping-pong between threads pinned to different cores", testPingPong)
+	Register("gcparallel", "the collector under parallel allocation on every core", testGCParallel)
+	Register("sleepload", "sleep and timer accuracy while every core is loaded", testSleepLoad)
+	Register("fanout", "10,000 goroutines fan out and fan in", testFanout)
+	Register("futexstorm", "many threads on every core waiting and waking on futexes", testFutexStorm)
+}
+
+func online() int {
+	cpus, err := kapi.CPUs()
+	if err != nil {
+		return 1
+	}
+	n := 0
+	for _, c := range cpus {
+		if c.Online == 1 {
+			n++
+		}
+	}
+	return n
+}
+
+// pin binds the calling thread to one core; the kernel moves it there.
+func pin(core int) error {
+	mask := uint32(1) << uint(core)
+	_, _, e := syscall.RawSyscall(syscall.SYS_SCHED_SETAFFINITY, 0, 4, uintptr(unsafe.Pointer(&mask)))
+	if e != 0 {
+		return e
+	}
+	return nil
+}
+
+func unpin() {
+	mask := ^uint32(0)
+	syscall.RawSyscall(syscall.SYS_SCHED_SETAFFINITY, 0, 4, uintptr(unsafe.Pointer(&mask)))
+}
+
+func testCores(t *T) {
+	n := online()
+	if runtime.NumCPU() != n || runtime.GOMAXPROCS(0) != n {
+		t.Errorf("NumCPU %d, GOMAXPROCS %d, cores online %d", runtime.NumCPU(), runtime.GOMAXPROCS(0), n)
+	}
+	counts := make([]atomic.Int64, 16)
+	var wg sync.WaitGroup
+	stop := time.Now().Add(time.Second)
+	for w := 0; w < 2*n; w++ {
+		wg.Add(1)
+		go func(w int) {
+			defer wg.Done()
+			for time.Now().Before(stop) {
+				chain(uint32(w), 2000)
+				counts[kapi.Where()%16].Add(1)
+			}
+		}(w)
+	}
+	wg.Wait()
+	var line []int64
+	for c := 0; c < n; c++ {
+		line = append(line, counts[c].Load())
+		if counts[c].Load() == 0 {
+			t.Errorf("core %d did no work", c)
+		}
+	}
+	t.Logf("work units per core: %v", line)
+}
+
+func testPingPong(t *T) {
+	n := online()
+	if n < 2 {
+		t.Logf("one core: ping-pong on one core")
+	}
+	const rounds = 2000
+	ping, pong := make(chan int), make(chan int)
+	var where [2]int
+	done := make(chan bool)
+	go func() {
+		runtime.LockOSThread()
+		defer runtime.UnlockOSThread()
+		defer unpin()
+		pin(n - 1)
+		where[1] = kapi.Where()
+		for v := range ping {
+			pong <- v + 1
+		}
+		done <- true
+	}()
+	runtime.LockOSThread()
+	defer runtime.UnlockOSThread()
+	defer unpin()
+	pin(0)
+	where[0] = kapi.Where()
+	start := time.Now()
+	v := 0
+	for i := 0; i < rounds; i++ {
+		ping <- v
+		v = <-pong
+	}
+	close(ping)
+	<-done
+	d := time.Since(start)
+	if v != rounds {
+		t.Errorf("value %d after %d rounds", v, rounds)
+	}
+	if n >= 2 && where[0] == where[1] {
+		t.Errorf("both ends on core %d", where[0])
+	}
+	t.Logf("%d round trips between cores %d and %d: %v each", rounds, where[0], where[1], d/rounds)
+}
+
+type tnode struct {
+	l, r *tnode
+	v    int
+}
+
+func build(d, v int) *tnode {
+	if d == 0 {
+		return &tnode{v: v}
+	}
+	return &tnode{l: build(d-1, 2*v), r: build(d-1, 2*v+1), v: v}
+}
+
+func (n *tnode) sum() int {
+	if n == nil {
+		return 0
+	}
+	return n.v + n.l.sum() + n.r.sum()
+}
+
+func testGCParallel(t *T) {
+	n := online()
+	var before, after runtime.MemStats
+	runtime.ReadMemStats(&before)
+	want := build(10, 1).sum()
+	var bad atomic.Int32
+	var wg sync.WaitGroup
+	stop := time.Now().Add(1500 * time.Millisecond)
+	for w := 0; w < 2*n; w++ {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			keep := make([]*tnode, 4)
+			for i := 0; time.Now().Before(stop); i++ {
+				keep[i%len(keep)] = build(10, 1)
+				for _, k := range keep {
+					if k != nil && k.sum() != want {
+						bad.Add(1)
+					}
+				}
+			}
+		}()
+	}
+	wg.Wait()
+	runtime.ReadMemStats(&after)
+	if bad.Load() != 0 {
+		t.Errorf("%d trees corrupted", bad.Load())
+	}
+	if after.NumGC == before.NumGC {
+		t.Errorf("no collection ran")
+	}
+	t.Logf("%d workers on %d cores, %d collections, %d MiB allocated", 2*n, n, after.NumGC-before.NumGC, (after.TotalAlloc-before.TotalAlloc)>>20)
+}
+
+func testSleepLoad(t *T) {
+	n := online()
+	var stop atomic.Bool
+	var wg sync.WaitGroup
+	for w := 0; w < n; w++ {
+		wg.Add(1)
+		go func(w int) {
+			defer wg.Done()
+			for !stop.Load() {
+				chain(uint32(w), 1000)
+			}
+		}(w)
+	}
+	defer func() { stop.Store(true); wg.Wait() }()
+	for _, d := range []time.Duration{5 * time.Millisecond, 20 * time.Millisecond, 100 * time.Millisecond} {
+		hw := hwElapsed(t, func() { time.Sleep(d) })
+		if hw < d {
+			t.Errorf("Sleep(%v) under load lasted %v: early", d, hw)
+		}
+		if hw > 2*d+300*time.Millisecond {
+			t.Errorf("Sleep(%v) under load lasted %v: too late", d, hw)
+		}
+		t.Logf("Sleep(%v) with %d spinning goroutines: %v", d, n, hw)
+	}
+	tk := time.NewTicker(10 * time.Millisecond)
+	ticks := 0
+	hw := hwElapsed(t, func() {
+		end := time.After(200 * time.Millisecond)
+		for done := false; !done; {
+			select {
+			case <-tk.C:
+				ticks++
+			case <-end:
+				done = true
+			}
+		}
+	})
+	tk.Stop()
+	// With every P busy, the runtime runs timers at its scheduling points,
+	// at least every 10 ms (sysmon's forced preemption): ticks are late and
+	// some are dropped, as on Linux, but they keep coming.
+	if want := int(hw / (10 * time.Millisecond)); ticks < want/4 || ticks < 3 {
+		t.Errorf("ticker under load: %d ticks in %v", ticks, hw)
+	}
+	t.Logf("ticker of 10ms under load: %d ticks in %v", ticks, hw)
+}
+
+func testFanout(t *T) {
+	const n = 10000
+	results := make(chan int, 128)
+	for i := 0; i < n; i++ {
+		go func(i int) {
+			s := 0
+			for j := 0; j <= i%100; j++ {
+				s += j
+			}
+			results <- s
+		}(i)
+	}
+	total := 0
+	for i := 0; i < n; i++ {
+		total += <-results
+	}
+	want := 0
+	for i := 0; i < n; i++ {
+		want += (i % 100) * (i%100 + 1) / 2
+	}
+	if total != want {
+		t.Errorf("fan-in sum %d, want %d", total, want)
+	}
+	t.Logf("%d goroutines, sum %d", n, total)
+}
+
+// testFutexStorm: pairs of threads pinned to different cores hand a token
+// back and forth through futex words, with waits that also time out.
+func testFutexStorm(t *T) {
+	n := online()
+	const pairs = 8
+	const rounds = 300
+	words := make([]uint32, 2*pairs*16) // spread over cache lines
+	var wg sync.WaitGroup
+	var bad, timeouts atomic.Int32
+	for p := 0; p < pairs; p++ {
+		for side := 0; side < 2; side++ {
+			wg.Add(1)
+			go func(p, side int) {
+				defer wg.Done()
+				runtime.LockOSThread()
+				defer runtime.UnlockOSThread()
+				defer unpin()
+				pin((2*p + side) % n)
+				w := &words[p*32]
+				for r := 0; r < rounds; r++ {
+					my := uint32(2*r + side)
+					// Wait for my turn: the word equals my.
+					for {
+						v := atomic.LoadUint32(w)
+						if v == my {
+							break
+						}
+						if v > my {
+							bad.Add(1)
+							return
+						}
+						ts := [4]uint32{0, 0, 20e6, 0}
+						if e := futex(w, futexWaitPrivate, v, &ts); e == syscall.ETIMEDOUT {
+							timeouts.Add(1)
+						}
+					}
+					atomic.StoreUint32(w, my+1)
+					syscall.Syscall6(4422, uintptr(unsafe.Pointer(w)), futexWakePrivate, 1, 0, 0, 0)
+				}
+			}(p, side)
+		}
+	}
+	wg.Wait()
+	for p := 0; p < pairs; p++ {
+		if v := atomic.LoadUint32(&words[p*32]); v != 2*rounds {
+			t.Errorf("pair %d ended at %d, want %d", p, v, 2*rounds)
+		}
+	}
+	if bad.Load() != 0 {
+		t.Errorf("%d turns overtaken", bad.Load())
+	}
+	t.Logf("%d threads on %d cores, %d futex hand-offs, %d timed-out waits", 2*pairs, n, 2*pairs*rounds, timeouts.Load())
+}
