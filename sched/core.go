@@ -249,7 +249,10 @@ func (c *Core) Schedule(now int64) uintptr {
 	cur := c.Current
 	yield := c.yield
 	c.yield = false
-	if cur != c.Idle && at(cur).State == Running {
+	// A thread that moved to another core while it ran here (its Core
+	// changed) is not this core's to keep, whatever its state says: the
+	// other core may already run it.
+	if cur != c.Idle && at(cur).State == Running && at(cur).Core == c.ID {
 		ce := at(cur)
 		fifoWaiting := c.queues[FIFO].n > 0
 		rrWaiting := c.queues[RoundRobin].n > 0
@@ -297,7 +300,7 @@ func (c *Core) switchTo(next uintptr, now int64) {
 	cur := c.Current
 	if cur != next {
 		ce := at(cur)
-		if ce.LastStart != 0 && now > ce.LastStart {
+		if ce.Core == c.ID && ce.LastStart != 0 && now > ce.LastStart {
 			ce.RunNS += now - ce.LastStart
 			if cur == c.Idle {
 				c.Stats.IdleNS += now - ce.LastStart

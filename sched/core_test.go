@@ -360,3 +360,21 @@ func TestMigratable(t *testing.T) {
 	}
 	runtime.KeepAlive(f)
 }
+
+// TestMovedAwayIsNotKept: the current thread moved to another core (its
+// owner changed) while running here; even if that core already marked it
+// running, this core must switch away from it.
+func TestMovedAwayIsNotKept(t *testing.T) {
+	f := newFixture(2, 10)
+	f.c.Enqueue(f.a(0))
+	f.c.Enqueue(f.a(1))
+	f.c.Schedule(1)
+	f.ents[0].Core = 5 // migrated; the other core set it Running
+	if got := f.index(f.c.Schedule(2)); got != 1 {
+		t.Fatalf("kept running a thread that moved away (got %d)", got)
+	}
+	if f.ents[0].queued != 0 {
+		t.Fatal("the moved thread was queued here")
+	}
+	runtime.KeepAlive(f)
+}
