@@ -119,9 +119,13 @@ func secondaryMain(b *mips32.Block) {
 
 // irq handles the GIC pin of a core: its IPI.
 func irq(c *cpu.CPU, pending uint32) {
-	if takeIPI(c.ID) {
+	// Lower the IPI first, then take the work: work posted after this
+	// point raises the IPI again. The work is taken whatever the pending
+	// bit said (QEMU may show the pin before the bit, or after).
+	ipi := takeIPI(c.ID)
+	c.TakeWork()
+	if ipi {
 		c.Stats.IPIs++
-		c.TakeWork()
 		return
 	}
 	// The pin is up for something else: say what, once, so that an

@@ -58,6 +58,10 @@ type CPU struct {
 	dead uintptr
 	// nextTick is when the periodic work is due next.
 	nextTick int64
+	// armedFor is the deadline Compare holds; timerFired says the timer
+	// interrupt was taken and Compare must be written to acknowledge it.
+	armedFor   int64
+	timerFired bool
 	// work holds deferred-work requests (Work* bits) other cores posted;
 	// the core takes them at its next IPI.
 	work atomic.Uint32
@@ -232,6 +236,7 @@ func (c *CPU) interrupt(pending uint32) {
 		// Writing Compare (done by arm) acknowledges the interrupt; the
 		// work due is found by time in Reschedule.
 		c.Stats.TimerIRQs++
+		c.timerFired = true
 	}
 	if ip&0x7c != 0 && OnIRQ != nil {
 		OnIRQ(c, ip&0x7c)
@@ -297,6 +302,10 @@ func (c *CPU) Reschedule() {
 	c.arm(now)
 }
 
+// minArm is the shortest timer interval programmed: no point in a timer that
+// fires during the eret.
+const minArm = 20e3
+
 // IdleMask has a bit set for each core running its idle thread.
 var IdleMask atomic.Uint32
 
@@ -347,10 +356,18 @@ func (c *CPU) arm(now int64) {
 	if next == 0 || next > c.nextTick {
 		next = c.nextTick
 	}
+	// Compare already holds this deadline and it is still ahead: leave it.
+	// Most traps (system calls) change no deadline, and reprogramming the
+	// timer is one of the dearer steps of a trap. A timer interrupt always
+	// rewrites Compare, which acknowledges it.
+	if next == c.armedFor && !c.timerFired && next-now > 2*minArm {
+		return
+	}
+	c.timerFired = false
+	c.armedFor = next
 	delta := next - now
-	const minDelta = 20e3 // 20 µs: no point in a timer that fires during eret
-	if delta < minDelta {
-		delta = minDelta
+	if delta < minArm {
+		delta = minArm
 	}
 	ticks := countSc.Ticks(delta)
 	if ticks > 1<<30 {

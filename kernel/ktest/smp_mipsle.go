@@ -307,3 +307,73 @@ func testFutexStorm(t *T) {
 	}
 	t.Logf("%d threads on %d cores, %d futex hand-offs, %d timed-out waits", 2*pairs, n, 2*pairs*rounds, timeouts.Load())
 }
+
+func init() {
+	Register("policy", "a FIFO thread keeps its core until it blocks; round-robin threads share theirs", testPolicy)
+}
+
+func gettid() int32 {
+	tid, _, _ := syscall.RawSyscall(syscall.SYS_GETTID, 0, 0, 0)
+	return int32(tid)
+}
+
+func threadInfo(tid int32) (kapi.ThreadInfo, bool) {
+	ts, _ := kapi.Threads()
+	for _, th := range ts {
+		if th.TID == tid {
+			return th, true
+		}
+	}
+	return kapi.ThreadInfo{}, false
+}
+
+func testPolicy(t *T) {
+	type result struct {
+		tid       int32
+		preempted uint32
+		policy    uintptr
+	}
+	spin := func(fifo bool, out chan<- result) {
+		runtime.LockOSThread()
+		defer runtime.UnlockOSThread()
+		defer unpin()
+		pin(0)
+		if fifo {
+			param := [1]int32{1}
+			if _, _, e := syscall.RawSyscall(syscall.SYS_SCHED_SETSCHEDULER, 0, 1, uintptr(unsafe.Pointer(&param))); e != 0 {
+				t.Errorf("sched_setscheduler(SCHED_FIFO): %v", e)
+			}
+		}
+		pol, _, _ := syscall.RawSyscall(syscall.SYS_SCHED_GETSCHEDULER, 0, 0, 0)
+		before, _ := threadInfo(gettid())
+		// Spin long enough for several round-robin slices, without
+		// system calls (a FIFO thread gives its core away only by
+		// blocking or yielding).
+		start := readCount()
+		for readCount()-start < 17e6 { // about 100 ms of CP0 Count
+		}
+		after, _ := threadInfo(gettid())
+		if fifo {
+			param := [1]int32{0}
+			syscall.RawSyscall(syscall.SYS_SCHED_SETSCHEDULER, 0, 0, uintptr(unsafe.Pointer(&param)))
+		}
+		out <- result{gettid(), after.Preempted - before.Preempted, pol}
+	}
+	rr := make(chan result, 2)
+	fifo := make(chan result, 1)
+	go spin(false, rr)
+	go spin(false, rr)
+	r1, r2 := <-rr, <-rr
+	go spin(true, fifo)
+	f := <-fifo
+	if r1.policy != 0 || f.policy != 1 {
+		t.Errorf("sched_getscheduler: round-robin thread %d, FIFO thread %d", r1.policy, f.policy)
+	}
+	if f.preempted != 0 {
+		t.Errorf("the FIFO thread was preempted %d times", f.preempted)
+	}
+	if r1.preempted+r2.preempted == 0 {
+		t.Errorf("two round-robin threads on one core were never preempted")
+	}
+	t.Logf("round-robin threads preempted %d and %d times, FIFO thread %d times", r1.preempted, r2.preempted, f.preempted)
+}

@@ -241,6 +241,8 @@ func ipiPing(c *cpu.CPU, dst, rounds uint32) (uint32, Errno) {
 		deadline := ktime.Now() + 1e9
 		for d.Pongs.Load() < want {
 			if ktime.Now() > deadline {
+				var l klog.Line
+				l.S("ipi ping: core ").U(uint64(dst)).S(" did not answer: IPIs ").U(d.Stats.IPIs).S(", interrupts ").U(d.Stats.Interrupts).S(", traps ").U(d.Stats.Traps).S(", pongs ").U(uint64(d.Pongs.Load())).Print()
 				return 0, ETIMEDOUT
 			}
 		}

@@ -129,6 +129,8 @@ func Syscall(c *cpu.CPU, t *thread.Thread) {
 	n := t.Frame.R[mips32.RegV0]
 	t.Syscalls++
 	t.LastSyscall = n
+	// Kept so that a call a signal interrupts can be made again.
+	copy(t.SysArgs[:], t.Frame.R[mips32.RegA0:mips32.RegA3+1])
 	st := stats(c)
 	if n >= 4000 && n < 4000+uint32(len(st.Calls)) {
 		st.Calls[n-4000]++
@@ -183,9 +185,9 @@ func dispatch(c *cpu.CPU, t *thread.Thread, n uint32) (uint32, Errno) {
 		return sysFsync(c, t)
 	case 4120: // clone
 		return sysClone(c, t)
-	case 4156: // sched_setscheduler
+	case 4160: // sched_setscheduler
 		return sysSchedSetscheduler(c, t)
-	case 4157: // sched_getscheduler
+	case 4161: // sched_getscheduler
 		return sysSchedGetscheduler(c, t)
 	case 4162: // sched_yield
 		c.Sched.Yield()

@@ -338,24 +338,37 @@ func sendSignal(c *cpu.CPU, t *thread.Thread, sig int) {
 	}
 	t.SigPending |= sigBit(sig)
 	if t.SigMask&sigBit(sig) == 0 {
-		interrupt(c, t)
+		interrupt(c, t, sig)
 	}
 }
 
 // interrupt makes a thread with a deliverable signal notice it: a parked
-// thread is woken with EINTR; one running on another core is sent an IPI so
-// it enters the kernel.
-func interrupt(c *cpu.CPU, t *thread.Thread) {
+// thread is woken, its call either restarted (the handler was installed with
+// SA_RESTART and the call is one Linux restarts: read, a futex wait) or
+// failed with EINTR; one running on another core is sent an IPI so it enters
+// the kernel.
+func interrupt(c *cpu.CPU, t *thread.Thread, sig int) {
 	if t.Sched.Waiting() && t.Sched.TryClaimWake() {
-		// Take it off its wait queue as a timeout would, but make the call
-		// fail with EINTR.
+		// Take it off its wait queue as a timeout would.
 		cpu.Unlink(c, t)
-		if t.Restart {
-			// The call was to run again when woken: step past it.
+		if sigactions[sig].flags&saRestart != 0 && restartable(t.LastSyscall) {
+			if !t.Restart {
+				// The frame holds the call's result already: put the
+				// call back as it was made, to run again.
+				t.Frame.R[mips32.RegV0] = t.LastSyscall
+				copy(t.Frame.R[mips32.RegA0:mips32.RegA3+1], t.SysArgs[:])
+				t.Frame.EPC -= 4
+			}
+			// A restarted call starts afresh (its timeout too).
 			t.Restart = false
-			t.Frame.EPC += 4
+		} else {
+			if t.Restart {
+				// The call was to run again when woken: step past it.
+				t.Restart = false
+				t.Frame.EPC += 4
+			}
+			setResult(t, 0, EINTR)
 		}
-		setResult(t, 0, EINTR)
 		stats(c).Interrupted++
 		cpu.Wake(t)
 		return
@@ -363,6 +376,16 @@ func interrupt(c *cpu.CPU, t *thread.Thread) {
 	if t.Sched.State == sched.Running && t.Sched.Core != c.ID && cpu.SendIPI != nil {
 		cpu.SendIPI(t.Sched.Core)
 	}
+}
+
+// restartable tells the calls Linux restarts after a handler installed with
+// SA_RESTART (epoll waits and sleeps return EINTR instead).
+func restartable(n uint32) bool {
+	switch n {
+	case 4003, 4238, 4422: // read, futex, futex_time64
+		return true
+	}
+	return false
 }
 
 // Resume delivers a pending unblocked signal to t before it runs (the

@@ -49,6 +49,8 @@ type Thread struct {
 	// Syscall bookkeeping.
 	Syscalls    uint64
 	LastSyscall uint32
+	// SysArgs are a0-a3 of the last system call, to restart it.
+	SysArgs [4]uint32
 	// A parked system call either already holds its result in the frame
 	// (and TimeoutRet/TimeoutErrno replace it if the wait times out), or
 	// is restarted when the thread is woken (Restart: EPC was rewound to

@@ -9,6 +9,7 @@ import (
 	"os"
 	"path/filepath"
 	"regexp"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -124,6 +125,24 @@ func TestSuite(t *testing.T) {
 	}
 }
 
+// TestSMP runs every in-kernel test on 2 to 16 cores (QEMU's malta takes
+// at most 16).
+func TestSMP(t *testing.T) {
+	for _, smp := range []int{2, 4, 8, 16} {
+		smp := smp
+		t.Run(fmt.Sprintf("smp%d", smp), func(t *testing.T) {
+			t.Parallel()
+			r := boot(t, qemu.Config{SMP: smp, MemMB: 256, Append: "test=all"})
+			checkSuite(t, r)
+			expect(t, r.Output, fmt.Sprintf("cores:    %d of %d online (core 0 boots; 1 in ", smp, smp),
+				"time from the GIC shared counter", "--- PASS: cores", "--- PASS: futexstorm", "--- PASS: fanout")
+			if m := regexp.MustCompile(`work units per core: \[([0-9 ]+)\]`).FindStringSubmatch(r.Output); m == nil || len(strings.Fields(m[1])) != smp {
+				t.Errorf("per-core work counts missing or not %d: %v", smp, m)
+			}
+		})
+	}
+}
+
 func TestKernelFault(t *testing.T) {
 	t.Parallel()
 	r := boot(t, qemu.Config{Append: "test=fault"})
@@ -214,32 +233,52 @@ func TestACPIPowerOff(t *testing.T) {
 	expect(t, r.Output, "power-off: ACPI soft-off", "--- PASS: panic", "powering off")
 }
 
-// TestSoak boots the GOMAXPROCS stress 20 times (make soak). Not in CI.
+// TestSoak boots the whole in-kernel suite 20 times at each core count
+// (make soak; not in CI) and reports hangs and failures. ALMOS_SOAK_SMP
+// ("1,2,4,8,16") and ALMOS_SOAK_BOOTS (20) narrow it.
 func TestSoak(t *testing.T) {
 	if os.Getenv("ALMOS_SOAK") == "" {
-		t.Skip("set ALMOS_SOAK=1 (make soak) to boot the stress 20 times")
+		t.Skip("set ALMOS_SOAK=1 (make soak) to boot the suite 20 times at each core count")
 	}
-	const boots = 20
-	hangs, fails := 0, 0
-	for i := 0; i < boots; i++ {
-		c := qemu.Config{Kernel: image, MemMB: 256, Append: "test=gomaxprocs,preempt,atomics,alloc,gc", Timeout: 8 * time.Minute}
-		r, err := qemu.Run(context.Background(), c)
-		if err != nil {
-			t.Fatal(err)
-		}
-		switch {
-		case r.TimedOut:
-			hangs++
-			t.Logf("boot %d: hang; console:\n%s", i+1, tail(r.Output, 40))
-		case r.Status != 0 || strings.Contains(r.Output, "--- FAIL"):
-			fails++
-			t.Logf("boot %d: status %d; console:\n%s", i+1, r.Status, tail(r.Output, 60))
-		default:
-			t.Logf("boot %d: pass in %v", i+1, r.Wall.Round(time.Millisecond))
+	boots := 20
+	if v, err := strconv.Atoi(os.Getenv("ALMOS_SOAK_BOOTS")); err == nil && v > 0 {
+		boots = v
+	}
+	sizes := []int{1, 2, 4, 8, 16}
+	if v := os.Getenv("ALMOS_SOAK_SMP"); v != "" {
+		sizes = nil
+		for _, f := range strings.Split(v, ",") {
+			n, err := strconv.Atoi(f)
+			if err != nil {
+				t.Fatalf("ALMOS_SOAK_SMP: %v", err)
+			}
+			sizes = append(sizes, n)
 		}
 	}
-	t.Logf("soak: %d boots, %d hangs, %d failures", boots, hangs, fails)
-	if hangs+fails != 0 {
+	total := 0
+	for _, smp := range sizes {
+		hangs, fails := 0, 0
+		var wall time.Duration
+		for i := 0; i < boots; i++ {
+			c := qemu.Config{Kernel: image, SMP: smp, MemMB: 256, Append: "test=all", Timeout: 10 * time.Minute}
+			r, err := qemu.Run(context.Background(), c)
+			if err != nil {
+				t.Fatal(err)
+			}
+			wall += r.Wall
+			switch {
+			case r.TimedOut:
+				hangs++
+				t.Logf("-smp %d boot %d: hang; console:\n%s", smp, i+1, tail(r.Output, 60))
+			case r.Status != 0 || strings.Contains(r.Output, "--- FAIL"):
+				fails++
+				t.Logf("-smp %d boot %d: status %d; console:\n%s", smp, i+1, r.Status, tail(r.Output, 80))
+			}
+		}
+		t.Logf("soak: -smp %d: %d boots, %d hangs, %d failures, %v per boot", smp, boots, hangs, fails, (wall / time.Duration(boots)).Round(time.Second))
+		total += hangs + fails
+	}
+	if total != 0 {
 		t.Fail()
 	}
 }

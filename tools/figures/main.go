@@ -29,12 +29,17 @@ import (
 func main() {
 	n := flag.Int("n", 5, "boots to measure")
 	mem := flag.Int("m", 256, "RAM in MiB")
+	bench := flag.Bool("bench", false, "measure the in-kernel guest-time benchmarks at -smp 1, 2, 4, 8, 16 instead")
 	flag.Parse()
 	root, err := qemu.Root()
 	check(err)
 	image := filepath.Join(root, "build", "kernel.elf")
 	check(os.MkdirAll(filepath.Dir(image), 0o755))
 	check(qemu.Build(root, image))
+	if *bench {
+		benchTable(image, *mem)
+		return
+	}
 
 	var toMain, toPrompt, wall, makeRun []float64
 	var mapped, heapSys string
@@ -168,5 +173,67 @@ func check(err error) {
 	if err != nil {
 		fmt.Fprintln(os.Stderr, "figures:", err)
 		os.Exit(1)
+	}
+}
+
+// benchTable boots test=bench at each core count and prints the results
+// side by side.
+func benchTable(image string, mem int) {
+	sizes := []int{1, 2, 4, 8, 16}
+	rows := map[string]map[int]string{}
+	var order []string
+	speed := map[int]string{}
+	lineRE := regexp.MustCompile(`bench: ([a-z-]+) (\d+) ns \(([0-9.]+) ticks`)
+	speedRE := regexp.MustCompile(`bench: speedup cores=(\d+) time=([0-9.]+)ms speedup=([0-9.]+)`)
+	for _, smp := range sizes {
+		r, err := qemu.Run(context.Background(), qemu.Config{Kernel: image, SMP: smp, MemMB: mem, Append: "test=bench", Timeout: 20 * time.Minute})
+		check(err)
+		if r.TimedOut || r.Status != 0 {
+			check(fmt.Errorf("-smp %d: status %d, timed out %v:\n%s", smp, r.Status, r.TimedOut, r.Output))
+		}
+		for _, m := range lineRE.FindAllStringSubmatch(r.Output, -1) {
+			if rows[m[1]] == nil {
+				rows[m[1]] = map[int]string{}
+				order = append(order, m[1])
+			}
+			rows[m[1]][smp] = fmt.Sprintf("%s ns (%s ticks)", m[2], m[3])
+		}
+		if smp == sizes[len(sizes)-1] {
+			for _, m := range speedRE.FindAllStringSubmatch(r.Output, -1) {
+				c, _ := strconv.Atoi(m[1])
+				speed[c] = fmt.Sprintf("%s ms, x%s", m[2], m[3])
+			}
+		}
+	}
+	fmt.Printf("Measured %s; `go run ./tools/figures -bench` (boots `test=bench` at each size, -m %d).\n\n", time.Now().UTC().Format("2006-01-02"), mem)
+	fmt.Print("| measure |")
+	for _, smp := range sizes {
+		fmt.Printf(" -smp %d |", smp)
+	}
+	fmt.Print("\n|---|")
+	for range sizes {
+		fmt.Print("---|")
+	}
+	fmt.Println()
+	for _, name := range order {
+		fmt.Printf("| %s |", name)
+		for _, smp := range sizes {
+			v := rows[name][smp]
+			if v == "" {
+				v = "-"
+			}
+			fmt.Printf(" %s |", v)
+		}
+		fmt.Println()
+	}
+	fmt.Println()
+	fmt.Println("CPU-bound speedup (64 chunks of integer work over 1..16 goroutines, GOMAXPROCS = cores, at -smp 16):")
+	fmt.Println()
+	fmt.Println("| cores | guest time, speedup |")
+	fmt.Println("|---|---|")
+	for c := 1; c <= 16; c *= 2 {
+		if v := speed[c]; v != "" {
+			fmt.Printf("| %d | %s |\n", c, v)
+		}
 	}
 }
