@@ -120,35 +120,100 @@ type Topology struct {
 // New computes the topology for spec on machine m, or says in an error what
 // value is impossible and what would be accepted.
 func New(spec Spec, m Machine) (Topology, error) {
+	t, p := build(spec, m)
+	if p.kind == ok {
+		return t, nil
+	}
+	return Topology{}, p.err(spec, m)
+}
+
+// Make computes the topology like New but allocates nothing, so that early
+// boot can call it before the Go runtime exists; it reports only whether the
+// topology is possible (New says why not).
+func Make(spec Spec, m Machine) (Topology, bool) {
+	t, p := build(spec, m)
+	if p.kind != ok {
+		return Topology{}, false
+	}
+	return t, true
+}
+
+// problem records what build found wrong, with the numbers the message
+// needs, so that the check itself allocates nothing.
+type problem struct {
+	kind       int
+	x, y, n    int
+	per        int
+	first, end uint64
+	size       uint64
+	minBank    uint64
+}
+
+const (
+	ok = iota
+	badPer
+	noCores
+	tooManyCores
+	badMesh
+	moreClustersThanCores
+	tooFewSlots
+	wraps
+	bankTooSmall
+)
+
+func (p problem) err(spec Spec, m Machine) error {
+	switch p.kind {
+	case badPer:
+		return fmt.Errorf("cluster: cores-per-cluster=%d: accepted values are 1 to %d", spec.CoresPerCluster, MaxCoresPerCluster)
+	case noCores:
+		return fmt.Errorf("cluster: the machine reports %d cores; at least 1 is needed", m.Cores)
+	case tooManyCores:
+		return fmt.Errorf("cluster: the machine reports %d cores; at most %d are supported", m.Cores, MaxSide*MaxSide*MaxCoresPerCluster)
+	case badMesh:
+		return fmt.Errorf("cluster: clusters=%dx%d: X and Y must both be between 1 and %d", spec.X, spec.Y, MaxSide)
+	case moreClustersThanCores:
+		return fmt.Errorf("cluster: clusters=%dx%d asks for %d clusters but the machine has %d cores; every cluster needs a core, so use at most %d clusters",
+			p.x, p.y, p.n, m.Cores, m.Cores)
+	case tooFewSlots:
+		return fmt.Errorf("cluster: clusters=%dx%d with at most %d cores per cluster holds %d cores but the machine has %d; use a larger mesh or more cores per cluster (at most %d)",
+			p.x, p.y, p.per, p.n*p.per, m.Cores, MaxCoresPerCluster)
+	case wraps:
+		return fmt.Errorf("cluster: RAM [%#x, +%#x) wraps around the address space", m.RAMBase, m.RAMSize)
+	case bankTooSmall:
+		return fmt.Errorf("cluster: RAM [%#x, %#x) (%s) split over %d clusters gives banks of %s, less than the %s a cluster needs to boot; use fewer clusters or more memory",
+			m.RAMBase, p.end, sizeString(m.RAMSize), p.n, sizeString(p.size), sizeString(p.minBank))
+	}
+	return nil
+}
+
+func build(spec Spec, m Machine) (Topology, problem) {
 	var t Topology
 	per := spec.CoresPerCluster
 	if per == 0 {
 		per = DefaultCoresPerCluster
 	}
 	if per < 1 || per > MaxCoresPerCluster {
-		return t, fmt.Errorf("cluster: cores-per-cluster=%d: accepted values are 1 to %d", spec.CoresPerCluster, MaxCoresPerCluster)
+		return t, problem{kind: badPer}
 	}
 	if m.Cores < 1 {
-		return t, fmt.Errorf("cluster: the machine reports %d cores; at least 1 is needed", m.Cores)
+		return t, problem{kind: noCores}
 	}
 	if m.Cores > MaxSide*MaxSide*MaxCoresPerCluster {
-		return t, fmt.Errorf("cluster: the machine reports %d cores; at most %d are supported", m.Cores, MaxSide*MaxSide*MaxCoresPerCluster)
+		return t, problem{kind: tooManyCores}
 	}
 	x, y := spec.X, spec.Y
 	switch {
 	case x == 0 && y == 0:
 		x, y = SquareMesh((m.Cores + per - 1) / per)
 	case x < 1 || y < 1 || x > MaxSide || y > MaxSide:
-		return t, fmt.Errorf("cluster: clusters=%dx%d: X and Y must both be between 1 and %d", spec.X, spec.Y, MaxSide)
+		return t, problem{kind: badMesh}
 	}
 	n := x * y
 	if n > m.Cores {
-		return t, fmt.Errorf("cluster: clusters=%dx%d asks for %d clusters but the machine has %d cores; every cluster needs a core, so use at most %d clusters",
-			x, y, n, m.Cores, m.Cores)
+		return t, problem{kind: moreClustersThanCores, x: x, y: y, n: n}
 	}
 	if n*per < m.Cores {
-		return t, fmt.Errorf("cluster: clusters=%dx%d with at most %d cores per cluster holds %d cores but the machine has %d; use a larger mesh or more cores per cluster (at most %d)",
-			x, y, per, n*per, m.Cores, MaxCoresPerCluster)
+		return t, problem{kind: tooFewSlots, x: x, y: y, n: n, per: per}
 	}
 	t.x, t.y, t.cores = x, y, m.Cores
 	t.q, t.r = m.Cores/n, m.Cores%n
@@ -156,18 +221,18 @@ func New(spec Spec, m Machine) (Topology, error) {
 	if t.r > 0 {
 		t.maxPer++
 	}
-	if err := t.splitRAM(m); err != nil {
-		return Topology{}, err
+	if p := t.splitRAM(m); p.kind != ok {
+		return Topology{}, p
 	}
-	return t, nil
+	return t, problem{}
 }
 
 // splitRAM cuts [RAMBase, RAMBase+RAMSize) into equal banks, one per cluster.
-func (t *Topology) splitRAM(m Machine) error {
+func (t *Topology) splitRAM(m Machine) problem {
 	n := uint64(t.x * t.y)
 	end := m.RAMBase + m.RAMSize
 	if end < m.RAMBase {
-		return fmt.Errorf("cluster: RAM [%#x, +%#x) wraps around the address space", m.RAMBase, m.RAMSize)
+		return problem{kind: wraps}
 	}
 	// Banks of each alignment: start at the first aligned address, take an
 	// equal share of what follows, round the share down.
@@ -188,12 +253,11 @@ func (t *Topology) splitRAM(m Machine) error {
 		minBank = PageSize
 	}
 	if size < minBank {
-		return fmt.Errorf("cluster: RAM [%#x, %#x) (%s) split over %d clusters gives banks of %s, less than the %s a cluster needs to boot; use fewer clusters or more memory",
-			m.RAMBase, end, sizeString(m.RAMSize), n, sizeString(size), sizeString(minBank))
+		return problem{kind: bankTooSmall, end: end, n: int(n), size: size, minBank: minBank}
 	}
 	t.ram = Bank{m.RAMBase, m.RAMSize}
 	t.first, t.bank = first, size
-	return nil
+	return problem{}
 }
 
 // SquareMesh returns the squarest X x Y mesh with exactly n clusters, X >= Y

@@ -297,3 +297,24 @@ func FuzzNew(f *testing.F) {
 		}
 	})
 }
+
+func TestMakeAgreesWithNewAndAllocatesNothing(t *testing.T) {
+	specs := []Spec{{}, {X: 2, Y: 2}, {X: 4, Y: 4}, {X: 3, Y: 1, CoresPerCluster: 2}, {CoresPerCluster: 7}, {X: 9, Y: 9}}
+	machines := []Machine{{Cores: 16, RAMBase: 0x40000000, RAMSize: 256 << 20, MinBank: 8 << 20}, {Cores: 4, RAMBase: 0, RAMSize: 16 << 20, MinBank: 8 << 20}, {Cores: 0}}
+	for _, s := range specs {
+		for _, m := range machines {
+			t1, err := New(s, m)
+			t2, ok := Make(s, m)
+			if (err == nil) != ok || t1 != t2 {
+				t.Errorf("%+v on %+v: New %v, Make %v", s, m, err, ok)
+			}
+		}
+	}
+	n := testing.AllocsPerRun(100, func() {
+		Make(Spec{X: 2, Y: 2}, machines[0])
+		Make(Spec{X: 9, Y: 9}, machines[0])
+	})
+	if n != 0 {
+		t.Fatalf("Make allocates %v times", n)
+	}
+}

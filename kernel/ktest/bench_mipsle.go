@@ -204,7 +204,7 @@ func benchClone(t *T) {
 		t0 := ticks()
 		tid := rawClone(top, &flag)
 		if tid <= 0 {
-			t.Fatalf("clone: %v", syscall.Errno(-tid))
+			t.Fatalf("clone: %v (flag %d, i %d, where %d)", syscall.Errno(-tid), flag, i, kapi.Where())
 		}
 		for atomic.LoadUint32(&flag) == 0 {
 			// Give the core away: the new thread may be placed here.

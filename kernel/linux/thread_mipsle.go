@@ -76,8 +76,11 @@ func sysClone(c *cpu.CPU, t *thread.Thread) (uint32, Errno) {
 		var l klog.Line
 		l.S("linux: thread ").D(int64(t.TID)).S(" cloned thread ").D(int64(nt.TID)).S(" on core ").U(uint64(core)).Print()
 	}
+	// Once started, the thread may run, exit and be freed on another core
+	// before this call returns: nothing of it is read after Start.
+	tid := uint32(nt.TID)
 	cpu.Start(nt)
-	return uint32(nt.TID), 0
+	return tid, 0
 }
 
 func exitThread(c *cpu.CPU, t *thread.Thread) {
