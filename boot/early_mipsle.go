@@ -5,6 +5,7 @@ import (
 
 	"almos/arch/mips32"
 	"almos/boot/cmdline"
+	"almos/kernel/clusters"
 	"almos/kernel/cpu"
 	"almos/kernel/diag"
 	"almos/kernel/klog"
@@ -41,11 +42,6 @@ var (
 	trapStacks [mips32.MaxCPU][trapStackSize]byte
 	nestStacks [mips32.MaxCPU][nestStackSize]byte
 	idleStacks [mips32.MaxCPU][idleStackSize]byte
-
-	// The page allocator of RAM (one bank until clusters exist) and the
-	// kernel object caches carved from it.
-	Pages   mm.Buddy
-	Threads mm.Cache
 )
 
 // The heap window: KUSEG virtual addresses mapped onto RAM by wired TLB
@@ -410,23 +406,29 @@ func early() uintptr {
 	kmem.Window = kmem.Range{Start: windowBase, End: windowBase + uintptr(ram)}
 	kmem.WindowPhys = ramHighAlias
 	npages := uintptr(ram) >> mm.PageShift
-	// The allocator's metadata goes right after the image (seen through
-	// the window); everything below its end stays reserved: the first MiB
-	// (boot loader data, firmware), the image, the metadata.
-	metaStart := windowBase + (Boot.ImageEnd - 0x80000000)
-	metaSize := (mm.MetaBytes(npages) + mm.PageSize - 1) &^ (mm.PageSize - 1)
-	Pages.Init(windowBase, npages, metaStart)
-	firstFree := metaStart + metaSize
-	Pages.FreeRange(firstFree, (windowBase+uintptr(ram)-firstFree)>>mm.PageShift)
-	Threads.Init("thread", unsafe.Sizeof(thread.Thread{}), 8, &Pages)
-	thread.Init(&Threads)
-	stateMem, ok := Pages.AllocRun((npages + mm.PageSize - 1) >> mm.PageShift)
+
+	// Clusters: the mesh, one bank of RAM and one manager each. Cluster 0's
+	// bank begins with what stays reserved: the first MiB (boot loader
+	// data), the kernel image (both seen through the window).
+	planned := 1
+	if hasCM {
+		planned = cpusWanted()
+	}
+	reserved0 := Boot.ImageEnd - 0x80000000
+	topo := topology(planned, uint64(ram), reserved0)
+	if !clusters.Init(topo, reserved0) {
+		halt("early boot: a cluster's bank cannot hold its allocator")
+	}
+	stateMem, ok := clusters.Managers[0].Pages.AllocRun((npages + mm.PageSize - 1) >> mm.PageShift)
 	if !ok {
 		halt("early boot: no memory for the page-state map")
 	}
 	kmem.Zero(stateMem, npages)
-	linux.InitVM(&Pages, windowBase, npages, stateMem)
+	linux.InitVM(windowBase, npages, stateMem)
 	linux.RAMBytes = Boot.RAMBytes
+	if !clusters.InitTree() {
+		halt("early boot: no memory for the DQDT")
+	}
 
 	// Core 0's scheduler and its first thread, the one the runtime starts on.
 	if v, ok := cmdline.Get(Boot.Cmdline, "slice"); ok {
@@ -434,8 +436,7 @@ func early() uintptr {
 			cpu.Slice = ms * 1e6
 		}
 	}
-	timerPages := (sched.TimerBytes(thread.MaxThreads) + mm.PageSize - 1) >> mm.PageShift
-	tm, ok := Pages.AllocRun(timerPages)
+	tm, ok := timerMemory(0)
 	if !ok {
 		halt("early boot: no memory for the timer queue")
 	}
@@ -452,6 +453,18 @@ func early() uintptr {
 	b.CurFrame = t0.Addr()
 
 	linux.Init()
+	cpu.Placement = clusters.Placer{}
+	cpu.OnGive = clusters.Give
+	cpu.OnLoad = clusters.ReportLoad
+	cpu.OnMove = clusters.ThreadMoved
+	cpu.SameCluster = sameCluster
+	linux.OnTickExtra = clusters.Tick
+	linux.AllocPages = clusters.AllocRun
+	linux.ClaimPages = clusters.Claim
+	linux.FreePages = clusters.FreeRange
+	linux.PageFree = clusters.IsFree
+	linux.PageStats = clusters.MemStats
+	clusters.ThreadMoved(-1, 0) // the first thread
 	mips32.SetHandlers(cpu.Trap, nestedFault)
 	linux.PowerOff = PowerOff
 	linux.ConsoleGetc = consoleGetc
@@ -573,12 +586,13 @@ func printBootLog() {
 	l.S("  0x80000000-0x800fffff  KSEG0 low memory: boot loader data (reserved)").Print()
 	l.S("  ").X(uint32(Boot.ImageStart)).S("-").X(uint32(Boot.ImageEnd - 1)).S("  KSEG0 kernel image, data, bss (").U(uint64(Boot.ImageEnd-Boot.ImageStart) >> 10).S(" KiB)").Print()
 	l.S("  ").X(windowBase).S("-").X(uint32(windowBase + Boot.UsedRAM - 1)).S("  KUSEG heap window -> physical ").X(uint32(ramHighAlias)).S(" (").D(int64(windowEntries)).S(" wired TLB entries)").Print()
-	st := Pages.Stats()
-	l.S("  page allocator: ").U(uint64(st.TotalPages)).S(" pages of 4 KiB, ").U(uint64(st.FreePages)).S(" free").Print()
+	st := clusters.MemStats()
+	l.S("  page allocators: ").U(uint64(st.TotalPages)).S(" pages of 4 KiB in ").U(uint64(clusters.N())).S(" banks, ").U(uint64(st.FreePages)).S(" free").Print()
 	l.S("  0xb8000000            KSEG1 ISA I/O (UART 0x3f8, PIT 0x40, RTC 0x70, ACPI 0x1000)").Print()
 	if Boot.Cores > 1 {
 		l.S("  0xbbdc0000 GIC, 0xbbde0000 CPC, 0xbfbf8000 GCR (KSEG1)").Print()
 	}
+	printTopology()
 	l.S("cmdline:  \"").S(Boot.Cmdline).S("\"").Print()
 	if Boot.Semihosting {
 		l.S("power-off: semihosting (exit status reaches the host)").Print()

@@ -11,8 +11,6 @@ import (
 	"almos/kernel/kmem"
 	"almos/kernel/ktime"
 	"almos/kernel/thread"
-	"almos/mm"
-	"almos/sched"
 )
 
 // SMP bring-up. Core 0 prepares every other core's block (vectors, trap and
@@ -42,7 +40,7 @@ func bringUp(n int) int {
 	cpu.OnIRQ = irq
 	for id := 1; id < n; id++ {
 		b := installVectorsFor(uint32(id))
-		tm, ok := Pages.AllocRun((sched.TimerBytes(thread.MaxThreads) + mm.PageSize - 1) >> mm.PageShift)
+		tm, ok := timerMemory(uint32(id))
 		if !ok {
 			halt("SMP bring-up: no memory for a timer queue")
 		}

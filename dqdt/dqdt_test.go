@@ -603,3 +603,33 @@ func TestNoAllocation(t *testing.T) {
 		}
 	}
 }
+
+func TestViewAgreesWithTotals(t *testing.T) {
+	topo, err := cluster.New(cluster.Spec{X: 3, Y: 5}, cluster.Machine{Cores: 15, RAMSize: 15 << 20, MinBank: 1 << 20})
+	if err != nil {
+		t.Fatal(err)
+	}
+	tr := newTree(t, topo, DefaultParams)
+	for c := 0; c < topo.NumClusters(); c++ {
+		tr.AddThreads(c, int32(c+1))
+	}
+	for l := 0; l <= tr.Levels(); l++ {
+		nx, ny := tr.Dims(l)
+		var threads uint32
+		for i := 0; i < nx; i++ {
+			for j := 0; j < ny; j++ {
+				s, ok := tr.Node(l, i, j)
+				if !ok {
+					t.Fatalf("node (%d,%d,%d) missing", l, i, j)
+				}
+				threads += s.Threads
+			}
+		}
+		if threads != tr.Total().Threads {
+			t.Errorf("level %d: %d threads, total %d", l, threads, tr.Total().Threads)
+		}
+	}
+	if _, ok := tr.Node(0, 3, 0); ok {
+		t.Error("node outside the mesh")
+	}
+}

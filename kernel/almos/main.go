@@ -31,6 +31,11 @@ func main() {
 		printOptions()
 		powerOff(diag.StatusBadCmdline)
 	}
+	if msg := boot.TopologyError(); msg != "" {
+		fmt.Println(msg)
+		fmt.Println("cmdline: the topology asked for is impossible; the boot stops")
+		powerOff(diag.StatusBadCmdline)
+	}
 	if names, ok := cmdline.Get(line, "test"); ok {
 		os.Exit(runTests(names))
 	}

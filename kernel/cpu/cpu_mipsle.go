@@ -67,6 +67,8 @@ type CPU struct {
 	work atomic.Uint32
 	// Pongs counts WorkPong requests answered (IPI round-trip measure).
 	Pongs atomic.Uint32
+	// Asked has a bit for each idle core that asked this one for work.
+	Asked atomic.Uint32
 }
 
 // Deferred work a core can be asked to do (Post, then an IPI).
@@ -76,6 +78,8 @@ const (
 	WorkHalt uint32 = 1 << iota
 	// WorkPong only answers: it measures IPI round trips.
 	WorkPong
+	// WorkGive asks the core to hand ready threads to the cores in Asked.
+	WorkGive
 )
 
 // Post asks core c for deferred work; the caller then interrupts it.
@@ -86,6 +90,9 @@ func (c *CPU) TakeWork() {
 	w := c.work.Swap(0)
 	if w&WorkPong != 0 {
 		c.Pongs.Add(1)
+	}
+	if w&WorkGive != 0 && OnGive != nil {
+		OnGive(c)
 	}
 	if w&WorkHalt != 0 {
 		mips32.DisableInterrupts()
@@ -163,6 +170,15 @@ var (
 	OnTick func(c *CPU, now int64) int64
 	// SendIPI interrupts core id (nil on a machine without IPIs).
 	SendIPI func(id uint32)
+	// OnGive answers the cores that asked this one for work.
+	OnGive func(c *CPU)
+	// OnLoad reports the core's load after each scheduling step.
+	OnLoad func(c *CPU)
+	// OnMove tells where a thread went: from core (-1: created) to core
+	// (-1: exited).
+	OnMove func(from, to int32)
+	// SameCluster tells whether two cores share a cluster (nil: all do).
+	SameCluster func(a, b uint32) bool
 )
 
 // Self returns the running core's state.
@@ -299,6 +315,9 @@ func (c *CPU) Reschedule() {
 		// Busy with threads still waiting: give one to an idle core.
 		c.balance()
 	}
+	if OnLoad != nil {
+		OnLoad(c)
+	}
 	c.arm(now)
 }
 
@@ -325,30 +344,45 @@ func (c *CPU) balance() {
 		return
 	}
 	idle := IdleMask.Load() &^ (1 << c.ID)
-	if idle == 0 {
-		return
-	}
-	for dst := uint32(0); dst < uint32(Possible); dst++ {
+	for dst := uint32(0); idle != 0 && dst < uint32(Possible); dst++ {
 		if idle&(1<<dst) == 0 {
 			continue
 		}
-		e := c.Sched.Migratable(func(a uintptr) bool {
-			aff := threadOf(a).Affinity
-			return aff == 0 || aff&(1<<dst) != 0
-		})
-		if e == 0 {
+		idle &^= 1 << dst
+		// Within the cluster only: across clusters, idle cores pull work
+		// from where the DQDT says it is.
+		if SameCluster != nil && !SameCluster(c.ID, dst) {
 			continue
 		}
-		// Claim the idle core so that another busy core does not pick it
-		// too; it clears its bit again if it stays idle.
-		IdleMask.And(^uint32(1 << dst))
-		sched.At(e).Core = dst
-		c.Stats.Migrations++
-		if CPUs[dst].Sched.Post(e) && SendIPI != nil {
-			SendIPI(dst)
+		if Migrate(c, dst) {
+			return
 		}
-		return
 	}
+}
+
+// Migrate hands one ready thread of core c (the one that would wait longest,
+// within its affinity) to core dst, through dst's inbox. It returns false if
+// c has no thread dst may run.
+func Migrate(c *CPU, dst uint32) bool {
+	e := c.Sched.Migratable(func(a uintptr) bool {
+		aff := threadOf(a).Affinity
+		return aff == 0 || aff&(1<<dst) != 0
+	})
+	if e == 0 {
+		return false
+	}
+	// Claim the idle core so that another busy core does not pick it
+	// too; it sets its bit again if it stays idle.
+	IdleMask.And(^uint32(1 << dst))
+	sched.At(e).Core = dst
+	c.Stats.Migrations++
+	if OnMove != nil {
+		OnMove(int32(c.ID), int32(dst))
+	}
+	if CPUs[dst].Sched.Post(e) && SendIPI != nil {
+		SendIPI(dst)
+	}
+	return true
 }
 
 func (c *CPU) arm(now int64) {

@@ -98,7 +98,7 @@ func kcall(c *cpu.CPU, t *thread.Thread, n uint32) (uint32, Errno) {
 }
 
 func memStats(m *kapi.MemStats) {
-	s := VM.pages.Stats()
+	s := PageStats()
 	*m = kapi.MemStats{
 		RAMBytes:    RAMBytes,
 		PageSize:    mm.PageSize,
@@ -222,7 +222,22 @@ func Init() {
 	cpu.OnFault = Fault
 	cpu.OnTimeout = Timeout
 	cpu.OnResume = Resume
-	cpu.OnTick = ConsoleTick
+	cpu.OnTick = tick
+}
+
+// OnTickExtra is more periodic work (the clusters' reports and pulls).
+var OnTickExtra func(c *cpu.CPU, now int64) int64
+
+// tick is the cpu.OnTick hook: console polling and OnTickExtra, at the
+// shorter of the intervals they ask for.
+func tick(c *cpu.CPU, now int64) int64 {
+	w := ConsoleTick(c, now)
+	if OnTickExtra != nil {
+		if x := OnTickExtra(c, now); x > 0 && (w == 0 || x < w) {
+			w = x
+		}
+	}
+	return w
 }
 
 // ipiPing measures IPI round trips from c to core dst in trap context: send,

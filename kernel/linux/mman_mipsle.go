@@ -27,11 +27,25 @@ const (
 	mapAnon   = 0x800
 )
 
+// The banks' page allocators, set at boot (the clusters' managers): where a
+// mapping's pages come from and go back to.
+var (
+	// AllocPages takes a run for a thread on core (its cluster first).
+	AllocPages func(core uint32, npages uintptr) (uintptr, bool)
+	// ClaimPages takes exactly a range if it is all free.
+	ClaimPages func(addr, npages uintptr) bool
+	// FreePages gives a range back.
+	FreePages func(addr, npages uintptr) bool
+	// PageFree tells whether a page is free.
+	PageFree func(addr uintptr) bool
+	// PageStats adds up the allocators' statistics.
+	PageStats func() mm.Stats
+)
+
 // VM is the state of the process's mappings.
 var VM struct {
 	lock   spin.Lock
-	pages  *mm.Buddy
-	base   uintptr // first page of the window the allocator manages
+	base   uintptr // first page of the window the allocators manage
 	npages uintptr
 	state  uintptr // [npages]byte
 
@@ -45,10 +59,9 @@ var VM struct {
 	ZeroedBytes         uint64
 }
 
-// InitVM makes the mappings draw from b. stateMem holds one byte per page of
-// b (zeroed by the caller).
-func InitVM(b *mm.Buddy, base, npages, stateMem uintptr) {
-	VM.pages = b
+// InitVM sets up the mapping state of the window [base, base+npages
+// pages). stateMem holds one byte per page (zeroed by the caller).
+func InitVM(base, npages, stateMem uintptr) {
 	VM.base = base
 	VM.npages = npages
 	VM.state = stateMem
@@ -92,7 +105,7 @@ func zeroPages(first, n uintptr) {
 // free. It fails if a page belongs to the kernel.
 func claimFixed(first, n uintptr) bool {
 	for i := first; i < first+n; i++ {
-		if *pageState(i) == pageFree && !VM.pages.IsFree(VM.base+i<<mm.PageShift) {
+		if *pageState(i) == pageFree && !PageFree(VM.base+i<<mm.PageShift) {
 			return false
 		}
 	}
@@ -106,7 +119,7 @@ func claimFixed(first, n uintptr) bool {
 		for j < first+n && *pageState(j) == pageFree {
 			j++
 		}
-		if !VM.pages.Claim(VM.base+i<<mm.PageShift, j-i) {
+		if !ClaimPages(VM.base+i<<mm.PageShift, j-i) {
 			// Taken meanwhile by another core's allocation: give back
 			// what this call claimed.
 			undoClaims(first, i)
@@ -121,8 +134,8 @@ func claimFixed(first, n uintptr) bool {
 // still marked free in the state map.
 func undoClaims(first, upto uintptr) {
 	for i := first; i < upto; i++ {
-		if *pageState(i) == pageFree && !VM.pages.IsFree(VM.base+i<<mm.PageShift) {
-			VM.pages.FreeRange(VM.base+i<<mm.PageShift, 1)
+		if *pageState(i) == pageFree && !PageFree(VM.base+i<<mm.PageShift) {
+			FreePages(VM.base+i<<mm.PageShift, 1)
 		}
 	}
 }
@@ -168,12 +181,12 @@ func sysMmap(c *cpu.CPU, t *thread.Thread) (uint32, Errno) {
 		first, got = i, true
 	} else if addr != 0 && addr&(mm.PageSize-1) == 0 {
 		// A hint: honoured when the whole range is free.
-		if i, in := pageIndex(addr); in && i+n <= VM.npages && VM.pages.Claim(addr, n) {
+		if i, in := pageIndex(addr); in && i+n <= VM.npages && ClaimPages(addr, n) {
 			first, got = i, true
 		}
 	}
 	if !got {
-		va, ok := VM.pages.AllocRun(n)
+		va, ok := AllocPages(c.ID, n)
 		if !ok {
 			VM.Failures++
 			return 0, ENOMEM
@@ -226,7 +239,7 @@ func sysMunmap(c *cpu.CPU, t *thread.Thread) (uint32, Errno) {
 			j++
 		}
 		setPages(i, j-i, pageFree)
-		if !VM.pages.FreeRange(VM.base+i<<mm.PageShift, j-i) {
+		if !FreePages(VM.base+i<<mm.PageShift, j-i) {
 			var l klog.Line
 			l.S("mm: munmap could not free pages at ").X(uint32(VM.base + i<<mm.PageShift)).Print()
 		}
@@ -353,7 +366,7 @@ func checkVM(c *cpu.CPU) int {
 		} else {
 			res++
 		}
-		if !VM.pages.IsUsed(VM.base + i<<mm.PageShift) {
+		if PageFree(VM.base + i<<mm.PageShift) {
 			bad++
 			if bad < 5 {
 				var l klog.Line

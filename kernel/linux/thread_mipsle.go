@@ -79,6 +79,9 @@ func sysClone(c *cpu.CPU, t *thread.Thread) (uint32, Errno) {
 	// Once started, the thread may run, exit and be freed on another core
 	// before this call returns: nothing of it is read after Start.
 	tid := uint32(nt.TID)
+	if cpu.OnMove != nil {
+		cpu.OnMove(-1, int32(core))
+	}
 	cpu.Start(nt)
 	return tid, 0
 }
@@ -89,6 +92,9 @@ func exitThread(c *cpu.CPU, t *thread.Thread) {
 		futexWakeUp(c, t.ClearTID, 1)
 	}
 	stats(c).ThreadsExited++
+	if cpu.OnMove != nil {
+		cpu.OnMove(int32(c.ID), -1)
+	}
 	if Debug {
 		var l klog.Line
 		l.S("linux: thread ").D(int64(t.TID)).S(" exited after ").Ms(t.Sched.RunNS).S(" of CPU").Print()
@@ -195,6 +201,9 @@ func lowestCore(m uint32) uint32 {
 // and is posted to dst's inbox.
 func migrateSelf(c *cpu.CPU, t *thread.Thread, dst uint32) {
 	t.Sched.State = sched.Blocked // not runnable here any more
+	if cpu.OnMove != nil {
+		cpu.OnMove(int32(c.ID), int32(dst))
+	}
 	t.Sched.Core = dst
 	t.Sched.Migrations++
 	t.Sched.BeginWait()

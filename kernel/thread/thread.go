@@ -122,17 +122,22 @@ var (
 	// a new thread.
 	nextTID int32 = 1
 	live    int32
-	cache   *mm.Cache
 	// Total counts threads ever created.
 	Total uint64
 )
 
-// Init sets the object cache descriptors come from. Called once at boot.
-func Init(c *mm.Cache) { cache = c }
+// Where descriptors come from, set once at boot: CacheOf gives the cache of
+// the cluster of a core (a thread's descriptor lives in the bank of the
+// cluster that creates it), CacheFor the cache a descriptor belongs to.
+var (
+	CacheOf  func(core uint32) *mm.Cache
+	CacheFor func(addr uintptr) *mm.Cache
+)
 
 // New allocates a zeroed descriptor and gives it a thread id. core is the
 // calling core (for lock diagnostics).
 func New(core uint32) (*Thread, bool) {
+	cache := CacheOf(core)
 	a, ok := cache.Alloc()
 	if !ok {
 		return nil, false
@@ -170,7 +175,9 @@ func Free(t *Thread, core uint32) {
 	}
 	lock.Release()
 	t.TID = -1
-	cache.Free(t.Addr())
+	if c := CacheFor(t.Addr()); c != nil {
+		c.Free(t.Addr())
+	}
 }
 
 // Lookup finds a live thread by id.

@@ -18,6 +18,10 @@ var trapSafePackages = []string{
 	"almos/arch/mips32.",
 	"almos/boot.",
 	"almos/boot/cmdline.",
+	"almos/cluster.",
+	"almos/cluster/manager.",
+	"almos/dqdt.",
+	"almos/kernel/clusters.",
 	"almos/kernel/cpu.",
 	"almos/kernel/diag.",
 	"almos/kernel/klog.",
@@ -49,6 +53,17 @@ var initOnly = map[string]string{
 	"almos/kernel/ktime.Init":           "records the clock source at boot",
 	"almos/boot.readLoaderArgs":         "records the command line before the runtime starts",
 	"almos/boot.bringUp":                "installs the IPI hooks before the runtime starts",
+	"almos/kernel/clusters.Init":        "installs the descriptor-cache hooks at boot",
+	"almos/kernel/clusters.InitTree":    "builds the DQDT at boot",
+	"almos/boot.TopologyError":          "explains a refused topology, in thread context after the runtime started",
+	"almos/boot.sizeText":               "formats for TopologyError, in thread context",
+	"almos/cluster.New":                 "computes a topology with error messages, at boot in thread context",
+	"almos/cluster.problem.err":         "formats the error New returns, in thread context",
+	"almos/cluster.Topology.String":     "formats the topology for printing, in thread context",
+	"almos/cluster.ParseCmdline":        "parses the command line in thread context",
+	"almos/cluster.ParseMesh":           "parses the command line in thread context",
+	"almos/cluster.count":               "formats for String, in thread context",
+	"almos/cluster.sizeString":          "formats for String and New, in thread context",
 }
 
 // Runtime entry points that allocate, block, switch goroutines or need a

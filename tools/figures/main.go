@@ -227,7 +227,7 @@ func benchTable(image string, mem int) {
 		fmt.Println()
 	}
 	fmt.Println()
-	fmt.Println("CPU-bound speedup (64 chunks of integer work over 1..16 goroutines, GOMAXPROCS = cores, at -smp 16):")
+	fmt.Println("CPU-bound speedup (256 chunks of integer work, best of three runs, over 1..16 goroutines, GOMAXPROCS = cores, at -smp 16):")
 	fmt.Println()
 	fmt.Println("| cores | guest time, speedup |")
 	fmt.Println("|---|---|")

@@ -1,0 +1,107 @@
+package boot
+
+import (
+	"almos/boot/cmdline"
+	"almos/cluster"
+	"almos/kernel/clusters"
+	"almos/kernel/klog"
+	"almos/kernel/thread"
+	"almos/mm"
+	"almos/sched"
+)
+
+// minBank is the least RAM a cluster's bank needs: its allocator, its
+// descriptors, and room for the pages its threads map.
+const minBank = 8 << 20
+
+// topoProblem is set when the command line asks for a topology the machine
+// cannot have; the boot then stops once the Go runtime can explain why.
+var topoProblem bool
+
+// topoSpec reads clusters= and cores-per-cluster= (checked already by the
+// command-line parser).
+func topoSpec() cluster.Spec {
+	var s cluster.Spec
+	if v, ok := cmdline.Get(Boot.Cmdline, "clusters"); ok {
+		if x, y, ok := cmdline.ParseMesh(v); ok {
+			s.X, s.Y = x, y
+		}
+	}
+	if v, ok := cmdline.Get(Boot.Cmdline, "cores-per-cluster"); ok {
+		if n, ok := cmdline.ParseInt(v); ok {
+			s.CoresPerCluster = int(n)
+		}
+	}
+	return s
+}
+
+// Machine is what the topology is computed for (the cores planned, the RAM
+// managed, as window addresses).
+func Machine(cores int, ram uint64) cluster.Machine {
+	return cluster.Machine{Cores: cores, RAMBase: windowBase, RAMSize: ram, MinBank: minBank}
+}
+
+// topology computes the mesh for the command line, falling back to the
+// default one (and stopping the boot later) when it is impossible, or when
+// cluster 0's bank cannot hold the kernel image as well.
+func topology(cores int, ram uint64, reserved0 uintptr) cluster.Topology {
+	m := Machine(cores, ram)
+	t, ok := cluster.Make(topoSpec(), m)
+	if ok && t.Bank(0).Size < uint64(reserved0)+minBank {
+		ok = false
+	}
+	if !ok {
+		topoProblem = true
+		t, ok = cluster.Make(cluster.Spec{}, m)
+		if !ok {
+			halt("early boot: no topology fits this machine")
+		}
+	}
+	return t
+}
+
+// TopologyError explains, after the runtime started, why the requested
+// topology was refused ("" if it was not).
+func TopologyError() string {
+	if !topoProblem {
+		return ""
+	}
+	m := Machine(Boot.Online, Boot.UsedRAM)
+	t, err := cluster.New(topoSpec(), m)
+	if err != nil {
+		return err.Error()
+	}
+	return "cluster: cluster 0's bank of " + sizeText(t.Bank(0).Size) + " cannot hold the kernel image and a working bank (" +
+		sizeText(uint64(Boot.ImageEnd-0x80000000)+minBank) + " needed); use fewer clusters or more memory"
+}
+
+func sizeText(n uint64) string {
+	var l klog.Line
+	l.U(n >> 20).S(" MiB")
+	return string(l.Bytes())
+}
+
+// timerMemory takes a core's timer-heap memory from its cluster's bank.
+func timerMemory(core uint32) (uintptr, bool) {
+	pages := (sched.TimerBytes(thread.MaxThreads) + mm.PageSize - 1) >> mm.PageShift
+	return clusters.Managers[clusters.Of(core)].Pages.AllocRun(pages)
+}
+
+func sameCluster(a, b uint32) bool { return clusters.Of(a) == clusters.Of(b) }
+
+// printTopology is the boot log's view of the mesh.
+func printTopology() {
+	var l klog.Line
+	x, y := clusters.Topo.Mesh()
+	l.S("clusters: ").U(uint64(x)).S("x").U(uint64(y)).S(" mesh, up to ").U(uint64(clusters.Topo.CoresPerCluster())).S(" cores each").Print()
+	for id := 0; id < clusters.N(); id++ {
+		m := &clusters.Managers[id]
+		cx, cy := clusters.Topo.Coords(id)
+		l.S("  cluster ").U(uint64(id)).S(" (").U(uint64(cx)).S(",").U(uint64(cy)).S("): cores ").U(uint64(m.FirstCore))
+		if m.NCores > 1 {
+			l.S("-").U(uint64(m.FirstCore + m.NCores - 1))
+		}
+		st := m.Pages.Stats()
+		l.Pad(36).S("bank ").X(uint32(m.Bank.Base)).S("-").X(uint32(m.Bank.End() - 1)).S(", ").U(uint64(st.FreePages) * 4 >> 10).S(" MiB free").Print()
+	}
+}
