@@ -25,6 +25,8 @@ func commands() []*shell.Command {
 		{Name: "version", Help: "kernel version, board, command line", Run: cmdVersion},
 		{Name: "stats", Help: "system call, futex, signal and thread counters", Run: cmdStats},
 		{Name: "gc", Help: "run the Go collector now and show the heap", Run: cmdGC},
+		{Name: "clusters", Help: "the mesh: each cluster's cores, their load, its bank and free memory", Run: cmdClusters},
+		{Name: "dqdt", Help: "the DQDT: every node's indicators, root first", Run: cmdDQDT},
 		{Name: "poweroff", Args: "[STATUS]", Help: "power the machine off (exit status for QEMU with -semihosting)", Quits: true, Run: cmdPoweroff},
 	}
 }
@@ -178,5 +180,75 @@ func cmdPoweroff(s *shell.Shell, args []string) error {
 	}
 	fmt.Fprintf(s.Out, "powering off, status %d\n", status)
 	powerOff(status)
+	return nil
+}
+
+func cmdClusters(s *shell.Shell, _ []string) error {
+	cs, err := kapi.Clusters()
+	if err != nil {
+		return err
+	}
+	var loc kapi.Locality
+	kapi.ReadLocality(&loc)
+	scale := float64(loc.LoadScale)
+	fmt.Fprintf(s.Out, "%d clusters\n", len(cs))
+	fmt.Fprintf(s.Out, "%7s %6s %-8s %-22s %9s %9s %7s %-18s %7s %5s\n", "cluster", "(x,y)", "cores", "bank", "free MiB", "of MiB", "threads", "core loads", "spilled", "lent")
+	for _, c := range cs {
+		cores := fmt.Sprintf("%d-%d", c.FirstCore, c.FirstCore+c.NCores-1)
+		if c.NCores == 1 {
+			cores = fmt.Sprint(c.FirstCore)
+		}
+		loads := ""
+		for k := 0; k < int(c.NCores) && k < len(c.CoreLoad); k++ {
+			loads += fmt.Sprintf("%.1f ", float64(c.CoreLoad[k])/scale)
+		}
+		fmt.Fprintf(s.Out, "%7d %6s %-8s %#010x-%#010x %9d %9d %7d %-18s %7d %5d\n", c.ID, fmt.Sprintf("(%d,%d)", c.X, c.Y), cores,
+			c.BankBase, c.BankBase+c.BankSize-1, c.FreePages*4>>10, c.TotalPages*4>>10, c.Threads, loads, c.Spilled, c.Lent)
+	}
+	fmt.Fprintf(s.Out, "placement: %d threads in the creator's cluster, %d elsewhere; %d page runs spilled to another bank; %d pulls by idle cores, %d answered, %d across clusters\n",
+		loc.PlacedLocal, loc.PlacedRemote, loc.Spills, loc.Pulls, loc.PullsAnswered, loc.PulledRemote)
+	return nil
+}
+
+func cmdDQDT(s *shell.Shell, _ []string) error {
+	nodes, err := kapi.Tree()
+	if err != nil {
+		return err
+	}
+	var loc kapi.Locality
+	kapi.ReadLocality(&loc)
+	scale := float64(loc.LoadScale)
+	top := int32(0)
+	for _, n := range nodes {
+		if n.Level > top {
+			top = n.Level
+		}
+	}
+	for l := top; l >= 0; l-- {
+		name := "level"
+		if l == 0 {
+			name = "clusters"
+		} else if l == top {
+			name = "root"
+		}
+		fmt.Fprintf(s.Out, "%s (%d):\n", name, l)
+		for _, n := range nodes {
+			if n.Level != l {
+				continue
+			}
+			var free uint64
+			for k, b := range n.Free {
+				free += uint64(b) << uint(k)
+			}
+			fmt.Fprintf(s.Out, "%*s[%d,%d] %d clusters %d cores: %d threads, load %.1f (cluster min %.1f max %.1f), free %d MiB, free blocks",
+				2*int(top-l+1), "", n.I, n.J, n.Clusters, n.Cores, n.Threads, float64(n.Load)/scale, float64(n.MinLoad)/scale, float64(n.MaxLoad)/scale, free*4>>10)
+			for k, b := range n.Free {
+				if b != 0 {
+					fmt.Fprintf(s.Out, " %d:%d", k, b)
+				}
+			}
+			fmt.Fprintln(s.Out)
+		}
+	}
 	return nil
 }

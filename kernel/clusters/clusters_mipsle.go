@@ -250,12 +250,26 @@ func MemStats() mm.Stats {
 	return s
 }
 
+// Mode is the placement mode: 0, the DQDT chooses; 1, every new thread goes
+// to cluster 0, its cores in turn (a test loads one cluster on purpose).
+var Mode uint32
+
+var modeNext uint32
+
 // Placer places new threads with the DQDT: the least-loaded cluster near the
 // creator's, and the least-loaded core in it.
 type Placer struct{}
 
 // Place implements cpu.Placer.
 func (Placer) Place(c *cpu.CPU, t *thread.Thread) uint32 {
+	if Mode == 1 {
+		first, k := Topo.ClusterCores(0)
+		modeNext++
+		core := uint32(first) + modeNext%uint32(k)
+		if t.Affinity == 0 || t.Affinity&(1<<core) != 0 {
+			return core
+		}
+	}
 	if !Ready {
 		return cpu.RoundRobin{}.Place(c, t)
 	}

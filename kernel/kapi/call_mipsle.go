@@ -102,3 +102,43 @@ func IPIPing(core, rounds int) (uint64, error) {
 	}
 	return uint64(n), nil
 }
+
+// Clusters returns every cluster's record.
+func Clusters() ([]ClusterInfo, error) {
+	buf := make([]ClusterInfo, 16)
+	n, e := call(CallClusters, uintptr(unsafe.Pointer(&buf[0])), uintptr(len(buf)))
+	if e != 0 {
+		return nil, e
+	}
+	return buf[:n], nil
+}
+
+// Tree returns the DQDT's nodes, leaves first.
+func Tree() ([]TreeNode, error) {
+	buf := make([]TreeNode, 64)
+	n, e := call(CallTree, uintptr(unsafe.Pointer(&buf[0])), uintptr(len(buf)))
+	if e != 0 {
+		return nil, e
+	}
+	return buf[:n], nil
+}
+
+// AddrHome returns the cluster whose bank holds addr, or -1.
+func AddrHome(addr uintptr) int {
+	n, _ := call(CallAddrHome, addr)
+	return int(int32(n))
+}
+
+// ReadLocality fills l.
+func ReadLocality(l *Locality) error {
+	if _, e := call(CallLocality, uintptr(unsafe.Pointer(l))); e != 0 {
+		return e
+	}
+	return nil
+}
+
+// SetPlaceMode sets the placement of new threads and returns the previous mode.
+func SetPlaceMode(mode int) int {
+	n, _ := call(CallPlaceMode, uintptr(mode))
+	return int(n)
+}

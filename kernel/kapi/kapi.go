@@ -7,19 +7,24 @@ package kapi
 
 // Private system call numbers.
 const (
-	CallBase     = 6000
-	CallPowerOff = CallBase + 0  // (status)
-	CallMemStats = CallBase + 1  // (*MemStats)
-	CallCPUs     = CallBase + 2  // (*CPUInfo, n) -> count
-	CallThreads  = CallBase + 3  // (*ThreadInfo, n) -> count
-	CallLog      = CallBase + 4  // (buf, len) -> bytes
-	CallFault    = CallBase + 5  // (kind): a deliberate kernel fault
-	CallSysStats = CallBase + 6  // (*SysStats)
-	CallClock    = CallBase + 7  // (*Clock)
-	CallCheckVM  = CallBase + 8  // () -> number of inconsistencies (logged)
-	CallWhere    = CallBase + 9  // () -> the core the caller runs on
-	CallIPIPing  = CallBase + 10 // (core, rounds) -> GIC ticks for rounds IPI round trips
-	CallCount    = 11
+	CallBase      = 6000
+	CallPowerOff  = CallBase + 0  // (status)
+	CallMemStats  = CallBase + 1  // (*MemStats)
+	CallCPUs      = CallBase + 2  // (*CPUInfo, n) -> count
+	CallThreads   = CallBase + 3  // (*ThreadInfo, n) -> count
+	CallLog       = CallBase + 4  // (buf, len) -> bytes
+	CallFault     = CallBase + 5  // (kind): a deliberate kernel fault
+	CallSysStats  = CallBase + 6  // (*SysStats)
+	CallClock     = CallBase + 7  // (*Clock)
+	CallCheckVM   = CallBase + 8  // () -> number of inconsistencies (logged)
+	CallWhere     = CallBase + 9  // () -> the core the caller runs on
+	CallIPIPing   = CallBase + 10 // (core, rounds) -> GIC ticks for rounds IPI round trips
+	CallClusters  = CallBase + 11 // (*ClusterInfo, n) -> count
+	CallTree      = CallBase + 12 // (*TreeNode, n) -> count
+	CallAddrHome  = CallBase + 13 // (addr) -> cluster whose bank holds addr (or -1)
+	CallLocality  = CallBase + 14 // (*Locality)
+	CallPlaceMode = CallBase + 15 // (mode) -> previous mode
+	CallCount     = 16
 )
 
 // Fault kinds for CallFault.
@@ -104,4 +109,44 @@ type SysStats struct {
 	Faults           uint64
 	ThreadsCreated   uint64
 	ThreadsExited    uint64
+}
+
+// Placement modes for CallPlaceMode.
+const (
+	PlaceDQDT  = 0 // the DQDT chooses (the default)
+	PlaceLocal = 1 // every new thread goes to cluster 0 (to load one cluster on purpose)
+)
+
+// ClusterInfo describes one cluster.
+type ClusterInfo struct {
+	ID, X, Y          int32
+	FirstCore, NCores int32
+	_                 int32
+	BankBase          uint64
+	BankSize          uint64
+	TotalPages        uint64
+	FreePages         uint64
+	Threads           uint32 // as the DQDT sees them
+	Load              uint32 // sum of its cores' loads, in LoadScale units
+	CoreLoad          [4]uint32
+	Spilled           uint64 // runs its threads got from other banks
+	Lent              uint64 // runs its bank gave to other clusters' threads
+}
+
+// TreeNode is one node of the DQDT.
+type TreeNode struct {
+	Level, I, J      int32
+	Clusters, Cores  uint32
+	Threads, Load    uint32
+	MinLoad, MaxLoad uint32
+	Free             [11]uint32
+}
+
+// Locality counts the DQDT's decisions.
+type Locality struct {
+	PlacedLocal, PlacedRemote uint64
+	Spills                    uint64
+	Pulls, PullsAnswered      uint64
+	PulledRemote              uint64
+	LoadScale                 uint64
 }

@@ -3,6 +3,8 @@ package linux
 import (
 	"unsafe"
 
+	"almos/dqdt"
+	"almos/kernel/clusters"
 	"almos/kernel/cpu"
 	"almos/kernel/diag"
 	"almos/kernel/kapi"
@@ -62,6 +64,40 @@ func kcall(c *cpu.CPU, t *thread.Thread, n uint32) (uint32, Errno) {
 		return c.ID, 0
 	case kapi.CallIPIPing:
 		return ipiPing(c, arg(t, 0), arg(t, 1))
+	case kapi.CallClusters:
+		p, max := uintptr(arg(t, 0)), uintptr(arg(t, 1))
+		var ci kapi.ClusterInfo
+		if !kmem.ValidAligned(p, max*unsafe.Sizeof(ci), 4) {
+			return 0, EFAULT
+		}
+		return uint32(clusterInfo(p, int(max))), 0
+	case kapi.CallTree:
+		p, max := uintptr(arg(t, 0)), uintptr(arg(t, 1))
+		var tn kapi.TreeNode
+		if !kmem.ValidAligned(p, max*unsafe.Sizeof(tn), 4) {
+			return 0, EFAULT
+		}
+		return uint32(treeNodes(p, int(max))), 0
+	case kapi.CallAddrHome:
+		return uint32(int32(clusters.OfAddr(uintptr(arg(t, 0))))), 0
+	case kapi.CallLocality:
+		p := uintptr(arg(t, 0))
+		var l kapi.Locality
+		if !kmem.ValidAligned(p, unsafe.Sizeof(l), 4) {
+			return 0, EFAULT
+		}
+		s := &clusters.Stats
+		*(*kapi.Locality)(kmem.Ptr(p)) = kapi.Locality{PlacedLocal: s.PlacedLocal, PlacedRemote: s.PlacedRemote,
+			Spills: s.Spills, Pulls: s.Pulls, PullsAnswered: s.PullsAnswered, PulledRemote: s.PulledRemote, LoadScale: dqdt.LoadScale}
+		return 0, 0
+	case kapi.CallPlaceMode:
+		old := clusters.Mode
+		if m := arg(t, 0); m <= kapi.PlaceLocal {
+			clusters.Mode = m
+		} else {
+			return 0, EINVAL
+		}
+		return old, 0
 	case kapi.CallCheckVM:
 		return uint32(checkVM(c)), 0
 	case kapi.CallCPUs:
@@ -189,6 +225,55 @@ func threadInfo(c *cpu.CPU, p uintptr, max int) int {
 		}
 		n++
 	})
+	return n
+}
+
+func clusterInfo(p uintptr, max int) int {
+	var ci kapi.ClusterInfo
+	n := 0
+	for id := 0; id < clusters.N() && n < max; id++ {
+		m := &clusters.Managers[id]
+		x, y := clusters.Topo.Coords(id)
+		st := m.Pages.Stats()
+		out := (*kapi.ClusterInfo)(kmem.Ptr(p + uintptr(n)*unsafe.Sizeof(ci)))
+		*out = kapi.ClusterInfo{ID: int32(id), X: int32(x), Y: int32(y), FirstCore: int32(m.FirstCore), NCores: int32(m.NCores),
+			BankBase: m.Bank.Base, BankSize: m.Bank.Size, TotalPages: uint64(st.TotalPages), FreePages: uint64(st.FreePages),
+			Spilled: m.Spilled, Lent: m.Lent}
+		if clusters.Ready {
+			if s, ok := clusters.Tree.Cluster(id); ok {
+				out.Threads, out.Load = s.Threads, s.Load
+			}
+			for k := 0; k < m.NCores && k < len(out.CoreLoad); k++ {
+				out.CoreLoad[k] = clusters.Tree.CoreLoad(id, k)
+			}
+		}
+		n++
+	}
+	return n
+}
+
+func treeNodes(p uintptr, max int) int {
+	if !clusters.Ready {
+		return 0
+	}
+	var tn kapi.TreeNode
+	n := 0
+	for l := 0; l <= clusters.Tree.Levels(); l++ {
+		nx, ny := clusters.Tree.Dims(l)
+		for i := 0; i < nx; i++ {
+			for j := 0; j < ny; j++ {
+				s, ok := clusters.Tree.Node(l, i, j)
+				if !ok || n >= max {
+					continue
+				}
+				out := (*kapi.TreeNode)(kmem.Ptr(p + uintptr(n)*unsafe.Sizeof(tn)))
+				*out = kapi.TreeNode{Level: int32(l), I: int32(i), J: int32(j), Clusters: s.Clusters, Cores: s.Cores,
+					Threads: s.Threads, Load: s.Load, MinLoad: s.MinLoad, MaxLoad: s.MaxLoad}
+				copy(out.Free[:], s.Free[:])
+				n++
+			}
+		}
+	}
 	return n
 }
 

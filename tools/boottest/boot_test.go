@@ -143,6 +143,48 @@ func TestSMP(t *testing.T) {
 	}
 }
 
+// TestClusters boots meshes of clusters and checks the locality tests and
+// what they print: placement over the clusters, spill to the nearest bank,
+// idle cores pulling work from a loaded cluster.
+func TestClusters(t *testing.T) {
+	for _, c := range []struct {
+		smp   int
+		mesh  string
+		lines []string
+	}{
+		{16, "2x2", []string{"clusters: 2x2 mesh, up to 4 cores each", "cluster 3 (1,1): cores 12-15"}},
+		{4, "2x2", []string{"clusters: 2x2 mesh, up to 1 cores each", "cluster 1 (0,1): cores 1"}},
+		{8, "4x1", []string{"clusters: 4x1 mesh, up to 2 cores each", "cluster 3 (3,0): cores 6-7"}},
+	} {
+		c := c
+		t.Run(fmt.Sprintf("smp%d-%s", c.smp, c.mesh), func(t *testing.T) {
+			t.Parallel()
+			r := boot(t, qemu.Config{SMP: c.smp, MemMB: 256, Append: "test=placement,spill,balance,futexstorm,gcparallel clusters=" + c.mesh})
+			checkSuite(t, r)
+			expect(t, r.Output, append(c.lines, "clusters: placement of", "clusters: spill: a thread of cluster", "then from cluster", "clusters: balance:")...)
+		})
+	}
+}
+
+func TestImpossibleTopology(t *testing.T) {
+	t.Parallel()
+	r := boot(t, qemu.Config{SMP: 4, Append: "test=panic clusters=5x5"})
+	if r.Status != 4 {
+		t.Errorf("status %d, want 4", r.Status)
+	}
+	expect(t, r.Output, "clusters=5x5 asks for 25 clusters but the machine has 4 cores", "the topology asked for is impossible")
+	r = boot(t, qemu.Config{SMP: 16, MemMB: 64, Append: "test=panic clusters=4x4"})
+	if r.Status != 4 {
+		t.Errorf("status %d, want 4", r.Status)
+	}
+	expect(t, r.Output, "gives banks of 4 MiB, less than the 8 MiB a cluster needs to boot")
+	r = boot(t, qemu.Config{SMP: 4, MemMB: 40, Append: "test=panic clusters=4x1"})
+	if r.Status != 4 {
+		t.Errorf("status %d, want 4", r.Status)
+	}
+	expect(t, r.Output, "cannot hold the kernel image and a working bank")
+}
+
 func TestKernelFault(t *testing.T) {
 	t.Parallel()
 	r := boot(t, qemu.Config{Append: "test=fault"})
@@ -205,8 +247,8 @@ func TestCommandLineMistakes(t *testing.T) {
 
 func TestConsole(t *testing.T) {
 	t.Parallel()
-	input := "help\rmem\rcpus\ruptime\rthreads\rbogus\rversion\rpoweroff 7\r"
-	r := boot(t, qemu.Config{MemMB: 128, Input: strings.NewReader(input), InputAfter: "almos> "})
+	input := "help\rmem\rcpus\ruptime\rthreads\rclusters\rdqdt\rbogus\rversion\rpoweroff 7\r"
+	r := boot(t, qemu.Config{SMP: 4, MemMB: 128, Input: strings.NewReader(input), InputAfter: "almos> ", Append: "clusters=2x1"})
 	if r.Status != 7 {
 		t.Errorf("status %d, want 7 (from poweroff 7)", r.Status)
 	}
@@ -214,7 +256,9 @@ func TestConsole(t *testing.T) {
 		"console ready", "almos> ",
 		"poweroff [STATUS]", "test [NAME...]", // help
 		"physical memory: 128 MiB RAM", "free ", "Go heap: in use", // mem
-		"1 cores (MIPS P5600", "online", // cpus
+		"4 cores (MIPS P5600", "online", // cpus
+		"2 clusters", "(1,0)", "placement:", // clusters
+		"root (1):", "clusters (0):", "free blocks", // dqdt
 		"since kernel entry", // uptime
 		"main", "running",    // threads
 		`unknown command "bogus": type help for the list`,

@@ -30,6 +30,7 @@ func main() {
 	n := flag.Int("n", 5, "boots to measure")
 	mem := flag.Int("m", 256, "RAM in MiB")
 	bench := flag.Bool("bench", false, "measure the in-kernel guest-time benchmarks at -smp 1, 2, 4, 8, 16 instead")
+	locality := flag.Bool("clusters", false, "run the locality tests at -smp 16 with 2x2 clusters instead, n times")
 	flag.Parse()
 	root, err := qemu.Root()
 	check(err)
@@ -38,6 +39,10 @@ func main() {
 	check(qemu.Build(root, image))
 	if *bench {
 		benchTable(image, *mem)
+		return
+	}
+	if *locality {
+		localityRuns(image, *mem, *n)
 		return
 	}
 
@@ -235,5 +240,25 @@ func benchTable(image string, mem int) {
 		if v := speed[c]; v != "" {
 			fmt.Printf("| %d | %s |\n", c, v)
 		}
+	}
+}
+
+// localityRuns boots -smp 16 with clusters=2x2 and the locality tests, and
+// prints what they report.
+func localityRuns(image string, mem, n int) {
+	fmt.Printf("Measured %s; `go run ./tools/figures -clusters -n %d` (boots `-smp 16 -m %d` with `clusters=2x2 test=placement,spill,balance`).\n\n", time.Now().UTC().Format("2006-01-02"), n, mem)
+	for i := 0; i < n; i++ {
+		r, err := qemu.Run(context.Background(), qemu.Config{Kernel: image, SMP: 16, MemMB: mem, Append: "clusters=2x2 test=placement,spill,balance", Timeout: 20 * time.Minute})
+		check(err)
+		if r.TimedOut || r.Status != 0 {
+			check(fmt.Errorf("status %d, timed out %v:\n%s", r.Status, r.TimedOut, r.Output))
+		}
+		fmt.Printf("boot %d:\n\n", i+1)
+		for _, l := range strings.Split(r.Output, "\n") {
+			if strings.HasPrefix(l, "clusters: placement") || strings.HasPrefix(l, "clusters: spill") || strings.HasPrefix(l, "clusters: balance") {
+				fmt.Printf("- %s\n", strings.TrimSpace(strings.TrimPrefix(l, "clusters: ")))
+			}
+		}
+		fmt.Println()
 	}
 }

@@ -1,0 +1,231 @@
+package ktest
+
+import (
+	"fmt"
+	"runtime"
+	"sort"
+	"sync"
+	"sync/atomic"
+	"syscall"
+	"time"
+
+	"almos/kernel/kapi"
+)
+
+// Tests of locality: where the DQDT places threads, where memory comes
+// from when a bank runs out, and idle cores pulling work from a loaded
+// cluster. Each prints per-cluster figures ("clusters:" lines).
+
+func init() {
+	Register("placement", "new threads are spread over the clusters by the DQDT", testPlacement)
+	Register("spill", "a thread's memory comes from its cluster's bank, then from the nearest bank with room", testSpill)
+	Register("balance", "idle cores pull threads from a loaded cluster", testBalance)
+}
+
+func clusterOfCore(cs []kapi.ClusterInfo, core int) int {
+	for _, c := range cs {
+		if core >= int(c.FirstCore) && core < int(c.FirstCore+c.NCores) {
+			return int(c.ID)
+		}
+	}
+	return -1
+}
+
+// spinners starts n goroutines, each locked to its own thread and spinning
+// for d; each reports the cores it ran on at start and at the end.
+func spinners(n int, d time.Duration, gap time.Duration) (start, end []int) {
+	start, end = make([]int, n), make([]int, n)
+	var wg sync.WaitGroup
+	for i := 0; i < n; i++ {
+		wg.Add(1)
+		go func(i int) {
+			defer wg.Done()
+			runtime.LockOSThread()
+			defer runtime.UnlockOSThread()
+			start[i] = kapi.Where()
+			t0 := time.Now()
+			for time.Since(t0) < d {
+				chain(uint32(i), 500)
+			}
+			end[i] = kapi.Where()
+		}(i)
+		time.Sleep(gap) // let the DQDT see the load before the next thread
+	}
+	wg.Wait()
+	return start, end
+}
+
+func perCluster(cs []kapi.ClusterInfo, cores []int) []int {
+	counts := make([]int, len(cs))
+	for _, c := range cores {
+		if k := clusterOfCore(cs, c); k >= 0 {
+			counts[k]++
+		}
+	}
+	return counts
+}
+
+func testPlacement(t *T) {
+	cs, err := kapi.Clusters()
+	if err != nil || len(cs) == 0 {
+		t.Fatalf("clusters: %v", err)
+	}
+	var before, after kapi.Locality
+	kapi.ReadLocality(&before)
+	n := 2 * online()
+	old := runtime.GOMAXPROCS(n + 2) // a thread for each spinner
+	defer runtime.GOMAXPROCS(old)
+	start, _ := spinners(n, 400*time.Millisecond, 15*time.Millisecond)
+	kapi.ReadLocality(&after)
+	counts := perCluster(cs, start)
+	line := fmt.Sprintf("clusters: placement of %d CPU-bound threads over %d clusters: %v (placed in the creator's cluster %d, elsewhere %d)",
+		n, len(cs), counts, after.PlacedLocal-before.PlacedLocal, after.PlacedRemote-before.PlacedRemote)
+	fmt.Println(line)
+	t.Logf("%s", line)
+	if len(cs) > 1 {
+		sorted := append([]int(nil), counts...)
+		sort.Ints(sorted)
+		if sorted[0] == 0 {
+			t.Errorf("a cluster got no thread: %v", counts)
+		}
+		if after.PlacedRemote == before.PlacedRemote {
+			t.Errorf("the DQDT placed no thread outside the creator's cluster")
+		}
+	}
+}
+
+func testSpill(t *T) {
+	cs, err := kapi.Clusters()
+	if err != nil || len(cs) == 0 {
+		t.Fatalf("clusters: %v", err)
+	}
+	home := cs[len(cs)-1]
+	runtime.LockOSThread()
+	defer runtime.UnlockOSThread()
+	defer unpin()
+	pin(int(home.FirstCore))
+	const chunk = 1 << 20
+	var maps []uintptr
+	defer func() {
+		for _, a := range maps {
+			syscall.Syscall(syscall.SYS_MUNMAP, a, chunk, 0)
+		}
+	}()
+	var where []int
+	firstRemote := -1
+	limit := int(home.BankSize/chunk) + 16
+	for i := 0; i < limit; i++ {
+		a, _, e := syscall.Syscall6(syscall.SYS_MMAP, 0, chunk, syscall.PROT_READ|syscall.PROT_WRITE, syscall.MAP_ANON|syscall.MAP_PRIVATE, ^uintptr(0), 0)
+		if e != 0 {
+			break
+		}
+		maps = append(maps, a)
+		c := kapi.AddrHome(a)
+		where = append(where, c)
+		if c != int(home.ID) && firstRemote < 0 {
+			firstRemote = len(where) - 1
+		}
+		if firstRemote >= 0 && len(where)-firstRemote >= 4 {
+			break
+		}
+	}
+	local := 0
+	for _, c := range where {
+		if c == int(home.ID) {
+			local++
+		}
+	}
+	line := fmt.Sprintf("clusters: spill: a thread of cluster %d mapped %d MiB: %d MiB from its bank, then", home.ID, len(where), local)
+	if firstRemote < 0 {
+		line += " nothing from another bank"
+	} else {
+		line += fmt.Sprintf(" from cluster %d", where[firstRemote])
+	}
+	fmt.Println(line)
+	t.Logf("%s", line)
+	if len(where) == 0 || where[0] != int(home.ID) {
+		t.Fatalf("the first mapping did not come from the thread's own bank: %v", where)
+	}
+	if len(cs) > 1 {
+		if firstRemote < 0 {
+			t.Fatalf("the bank never ran out (%d MiB mapped)", len(where))
+		}
+		// The spill goes to a nearest cluster with room: at mesh distance 1
+		// from the home on any mesh with more than one cluster.
+		spill := cs[where[firstRemote]]
+		d := abs(int(spill.X-home.X)) + abs(int(spill.Y-home.Y))
+		if d != 1 {
+			t.Errorf("spilled to cluster %d at distance %d, want a neighbour", spill.ID, d)
+		}
+		for _, c := range where[:firstRemote] {
+			if c != int(home.ID) {
+				t.Errorf("a remote page before the bank ran out: %v", where)
+				break
+			}
+		}
+	}
+}
+
+func abs(v int) int {
+	if v < 0 {
+		return -v
+	}
+	return v
+}
+
+func testBalance(t *T) {
+	cs, err := kapi.Clusters()
+	if err != nil || len(cs) == 0 {
+		t.Fatalf("clusters: %v", err)
+	}
+	var before, after kapi.Locality
+	kapi.ReadLocality(&before)
+	n := 2 * online()
+	old := runtime.GOMAXPROCS(n + 2)
+	defer runtime.GOMAXPROCS(old)
+	// Load cluster 0: every new thread is placed there.
+	prev := kapi.SetPlaceMode(kapi.PlaceLocal)
+	var started atomic.Int32
+	start, end := make([]int, n), make([]int, n)
+	var wg sync.WaitGroup
+	for i := 0; i < n; i++ {
+		wg.Add(1)
+		go func(i int) {
+			defer wg.Done()
+			runtime.LockOSThread()
+			defer runtime.UnlockOSThread()
+			start[i] = kapi.Where()
+			started.Add(1)
+			t0 := time.Now()
+			for time.Since(t0) < 600*time.Millisecond {
+				chain(uint32(i), 500)
+			}
+			end[i] = kapi.Where()
+		}(i)
+	}
+	for started.Load() < int32(n) {
+		time.Sleep(time.Millisecond)
+	}
+	kapi.SetPlaceMode(prev)
+	wg.Wait()
+	kapi.ReadLocality(&after)
+	s, e := perCluster(cs, start), perCluster(cs, end)
+	line := fmt.Sprintf("clusters: balance: %d CPU-bound threads per cluster at start %v, at the end %v; pulls %d, answered %d, across clusters %d",
+		n, s, e, after.Pulls-before.Pulls, after.PullsAnswered-before.PullsAnswered, after.PulledRemote-before.PulledRemote)
+	fmt.Println(line)
+	t.Logf("%s", line)
+	if len(cs) > 1 {
+		if after.PulledRemote == before.PulledRemote {
+			t.Errorf("no thread was pulled to another cluster")
+		}
+		moved := 0
+		for i := range end {
+			if clusterOfCore(cs, end[i]) != 0 {
+				moved++
+			}
+		}
+		if moved == 0 {
+			t.Errorf("every thread still runs in cluster 0: %v", e)
+		}
+	}
+}
