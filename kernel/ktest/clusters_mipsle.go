@@ -8,6 +8,7 @@ import (
 	"sync/atomic"
 	"syscall"
 	"time"
+	"unsafe"
 
 	"almos/kernel/kapi"
 )
@@ -183,9 +184,15 @@ func testBalance(t *T) {
 	n := 2 * online()
 	old := runtime.GOMAXPROCS(n + 2)
 	defer runtime.GOMAXPROCS(old)
-	// Load cluster 0: every new thread is placed there.
-	prev := kapi.SetPlaceMode(kapi.PlaceLocal)
+	// Load cluster 0: every spinner's thread is bound to cluster 0's cores
+	// until all run there, then set free to run anywhere; the other
+	// clusters' idle cores must pull them.
+	var mask0 uint32
+	for c := cs[0].FirstCore; c < cs[0].FirstCore+cs[0].NCores; c++ {
+		mask0 |= 1 << uint(c)
+	}
 	var started atomic.Int32
+	release := make(chan struct{})
 	start, end := make([]int, n), make([]int, n)
 	var wg sync.WaitGroup
 	for i := 0; i < n; i++ {
@@ -194,8 +201,11 @@ func testBalance(t *T) {
 			defer wg.Done()
 			runtime.LockOSThread()
 			defer runtime.UnlockOSThread()
+			setAffinity(mask0)
 			start[i] = kapi.Where()
 			started.Add(1)
+			<-release
+			unpin()
 			t0 := time.Now()
 			for time.Since(t0) < 600*time.Millisecond {
 				chain(uint32(i), 500)
@@ -206,7 +216,7 @@ func testBalance(t *T) {
 	for started.Load() < int32(n) {
 		time.Sleep(time.Millisecond)
 	}
-	kapi.SetPlaceMode(prev)
+	close(release)
 	wg.Wait()
 	kapi.ReadLocality(&after)
 	s, e := perCluster(cs, start), perCluster(cs, end)
@@ -214,18 +224,20 @@ func testBalance(t *T) {
 		n, s, e, after.Pulls-before.Pulls, after.PullsAnswered-before.PullsAnswered, after.PulledRemote-before.PulledRemote)
 	fmt.Println(line)
 	t.Logf("%s", line)
+	if s[0] != n {
+		t.Errorf("the threads did not all start in cluster 0: %v", s)
+	}
 	if len(cs) > 1 {
 		if after.PulledRemote == before.PulledRemote {
 			t.Errorf("no thread was pulled to another cluster")
 		}
-		moved := 0
-		for i := range end {
-			if clusterOfCore(cs, end[i]) != 0 {
-				moved++
-			}
-		}
-		if moved == 0 {
+		if e[0] == n {
 			t.Errorf("every thread still runs in cluster 0: %v", e)
 		}
 	}
+}
+
+// setAffinity binds the calling thread to the cores of mask.
+func setAffinity(mask uint32) {
+	syscall.RawSyscall(syscall.SYS_SCHED_SETAFFINITY, 0, 4, uintptr(unsafe.Pointer(&mask)))
 }
