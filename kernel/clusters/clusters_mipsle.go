@@ -370,6 +370,21 @@ func Pull(c *cpu.CPU) {
 		if k := Tree.MostLoaded(home); k >= 0 && k != home {
 			if giver, ok := busiest(k, c.ID); ok {
 				ask(c, giver)
+				return
+			}
+		}
+		// The tree sees no cluster loaded enough above the others to be
+		// worth balancing, but this core has nothing at all: take a
+		// waiting thread from the nearest cluster that has one.
+		for d := 1; d <= maxDistance(); d++ {
+			for k := 0; k < n; k++ {
+				if Topo.Distance(home, k) != d {
+					continue
+				}
+				if giver, ok := busiest(k, c.ID); ok {
+					ask(c, giver)
+					return
+				}
 			}
 		}
 	}

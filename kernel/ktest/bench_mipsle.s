@@ -34,3 +34,38 @@ TEXT ·readCount(SB),NOSPLIT,$0-4
 	MOVW	M9, R1
 	MOVW	R1, ret+0(FP)
 	RET
+
+// func spinClone(stack uintptr, slot *int32, stop *uint32) int32
+// Creates a bare kernel thread that records the core it starts on in *slot,
+// spins until *stop is set, writes 1 to slot[1] and exits. Returns the
+// thread id, or -errno.
+TEXT ·spinClone(SB),NOSPLIT,$0-16
+	MOVW	stack+0(FP), R5
+	MOVW	slot+4(FP), R17
+	MOVW	stop+8(FP), R18
+	MOVW	$0x10f00, R4
+	MOVW	R0, R6
+	MOVW	R0, R7
+	MOVW	$4120, R2
+	SYSCALL
+	BNE	R7, R0, fail
+	BNE	R2, R0, parent
+	MOVW	$6009, R2 // kapi.CallWhere
+	SYSCALL
+	MOVW	R2, 0(R17)
+spin:
+	MOVW	0(R18), R8
+	BEQ	R8, R0, spin
+	MOVW	$1, R8
+	SYNC
+	MOVW	R8, 4(R17)
+	SYNC
+	MOVW	R0, R4
+	MOVW	$4001, R2
+	SYSCALL
+	JMP	0(PC)
+fail:
+	SUBU	R2, R0, R2
+parent:
+	MOVW	R2, ret+12(FP)
+	RET

@@ -66,6 +66,12 @@ func perCluster(cs []kapi.ClusterInfo, cores []int) []int {
 	return counts
 }
 
+func spinClone(stack uintptr, slot *int32, stop *uint32) int32
+
+// testPlacement creates bare kernel threads one after another, each spinning
+// (so that it is load the next placement sees), and records the core each
+// starts on. Going through clone directly, every thread is a placement
+// decision of the kernel, whatever the Go runtime does with its own threads.
 func testPlacement(t *T) {
 	cs, err := kapi.Clusters()
 	if err != nil || len(cs) == 0 {
@@ -74,15 +80,39 @@ func testPlacement(t *T) {
 	var before, after kapi.Locality
 	kapi.ReadLocality(&before)
 	n := 2 * online()
-	old := runtime.GOMAXPROCS(n + 2) // a thread for each spinner
-	defer runtime.GOMAXPROCS(old)
-	start, _ := spinners(n, 400*time.Millisecond, 15*time.Millisecond)
+	slots := make([]int32, 2*n)
+	for i := 0; i < n; i++ {
+		slots[2*i] = -1
+	}
+	stacks := make([][]byte, n)
+	var stop uint32
+	for i := 0; i < n; i++ {
+		stacks[i] = make([]byte, 2048)
+		if tid := spinClone(uintptr(unsafe.Pointer(&stacks[i][0]))+2048-64, &slots[2*i], &stop); tid <= 0 {
+			atomic.StoreUint32(&stop, 1)
+			t.Fatalf("clone: %v", syscall.Errno(-tid))
+		}
+		time.Sleep(10 * time.Millisecond) // the new thread's load reaches the tree
+	}
+	time.Sleep(50 * time.Millisecond)
+	atomic.StoreUint32(&stop, 1)
+	start := make([]int, n)
+	for i := 0; i < n; i++ {
+		for atomic.LoadInt32(&slots[2*i+1]) == 0 {
+			time.Sleep(time.Millisecond)
+		}
+		start[i] = int(slots[2*i])
+	}
+	runtime.KeepAlive(stacks)
 	kapi.ReadLocality(&after)
 	counts := perCluster(cs, start)
-	line := fmt.Sprintf("clusters: placement of %d CPU-bound threads over %d clusters: %v (placed in the creator's cluster %d, elsewhere %d)",
+	line := fmt.Sprintf("clusters: placement of %d spinning threads over %d clusters: %v (in the creator's cluster %d, elsewhere %d)",
 		n, len(cs), counts, after.PlacedLocal-before.PlacedLocal, after.PlacedRemote-before.PlacedRemote)
 	fmt.Println(line)
 	t.Logf("%s", line)
+	if placed := after.PlacedLocal + after.PlacedRemote - before.PlacedLocal - before.PlacedRemote; placed < uint64(n) {
+		t.Errorf("%d of %d new threads went through the DQDT", placed, n)
+	}
 	if len(cs) > 1 {
 		sorted := append([]int(nil), counts...)
 		sort.Ints(sorted)
