@@ -44,7 +44,11 @@ func sysClone(c *cpu.CPU, t *thread.Thread) (uint32, Errno) {
 	if flags&cloneParentSettid != 0 && !kmem.ValidAligned(ptid, 4, 4) {
 		return 0, EFAULT
 	}
-	nt, ok := thread.New(c.ID)
+	// Place first: the descriptor is taken from the bank of the cluster
+	// the thread will run in (the child inherits the caller's affinity,
+	// which is all placement looks at).
+	core := cpu.Placement.Place(c, t)
+	nt, ok := thread.New(core)
 	if !ok {
 		stats(c).CreateFailures++
 		return 0, EAGAIN
@@ -69,7 +73,6 @@ func sysClone(c *cpu.CPU, t *thread.Thread) (uint32, Errno) {
 	if flags&cloneChildSettid != 0 && kmem.ValidAligned(uintptr(ctid), 4, 4) {
 		*kmem.U32(uintptr(ctid)) = uint32(nt.TID)
 	}
-	core := cpu.Placement.Place(c, nt)
 	sched.InitEntity(&nt.Sched, core, t.Sched.Policy)
 	stats(c).ThreadsCreated++
 	if Debug {
