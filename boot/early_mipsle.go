@@ -202,28 +202,10 @@ var (
 	cacheDesc  klog.Line
 )
 
-// installVectors writes "j trapEntry; nop" at each vector of core id's
-// block and points EBase at it.
+// installVectors prepares core id's block (installVectorsFor) and points
+// this core's EBase at it.
 func installVectors(id uint32) *mips32.Block {
-	b := block(id)
-	entry := uint32(mips32.TrapEntryAddr())
-	j := 2<<26 | (entry>>2)&0x3ffffff
-	for _, off := range [...]uintptr{mips32.VecRefill, mips32.VecCacheError, mips32.VecGeneral, mips32.VecInterrupt} {
-		w := (*[2]uint32)(unsafe.Pointer(&b.Vectors[off]))
-		w[0] = j
-		w[1] = 0
-	}
-	if icacheLine != 0 {
-		mips32.SyncICache(uintptr(unsafe.Pointer(b)), 0x400, icacheLine)
-	}
-	b.ID = id
-	b.TrapSP = uintptr(unsafe.Pointer(&trapStacks[id][0])) + trapStackSize - 16
-	b.SetFakeG(uintptr(unsafe.Pointer(&trapStacks[id][0])), uintptr(unsafe.Pointer(&trapStacks[id][0]))+trapStackSize, 2048)
-	b.TrapG = uintptr(unsafe.Pointer(&b.G[0]))
-	b.NestFrame = uintptr(unsafe.Pointer(&b.Nest))
-	b.NestSP = uintptr(unsafe.Pointer(&nestStacks[id][0])) + nestStackSize - 16
-	b.SetNestG(uintptr(unsafe.Pointer(&nestStacks[id][0])), uintptr(unsafe.Pointer(&nestStacks[id][0]))+nestStackSize, 2048)
-	b.NestG = uintptr(unsafe.Pointer(&b.NG[0]))
+	b := installVectorsFor(id)
 	// EBase may be written only with Status.BEV set.
 	st := mips32.Status()
 	mips32.SetStatus(st | mips32.StatusBEV)

@@ -69,8 +69,9 @@ func bringUp(n int) int {
 
 var bringStart int64
 
-// installVectorsFor prepares core id's block as installVectors does for core
-// 0, without touching this core's EBase.
+// installVectorsFor prepares core id's block: "j trapEntry; nop" at each
+// vector, the trap and fault-report stacks with their fake gs. It does not
+// touch any core's EBase.
 func installVectorsFor(id uint32) *mips32.Block {
 	b := block(id)
 	entry := uint32(mips32.TrapEntryAddr())
