@@ -162,19 +162,22 @@ func cpusWanted() int {
 
 func logCores(n int) {
 	var l klog.Line
-	l.S("cores:    ").U(uint64(cpu.Online.Load())).S(" of ").U(uint64(Boot.Cores)).S(" online (core 0 boots")
+	l.S("cores:    ").U(uint64(cpu.Online.Load())).S(" of ").U(uint64(Boot.Cores)).S(" online; core 0 boots, the others came up in (ms):").Print()
+	l.S("         ")
 	for i := 1; i < n; i++ {
 		c := &cpu.CPUs[i]
+		l.S(" ").U(uint64(i)).S(":")
 		if c.Online.Load() {
-			l.S("; ").U(uint64(i)).S(" in ").Ms(c.BringUpNS)
+			ms := c.BringUpNS / 1e3
+			l.U(uint64(ms / 1000)).C('.').U(uint64(ms % 1000 / 100))
 		} else {
-			l.S("; ").U(uint64(i)).S(" did not start")
+			l.S("failed")
 		}
-		if i%4 == 3 && i+1 < n {
+		if i%8 == 0 && i+1 < n {
 			l.Print()
-			l.S("          ")
+			l.S("         ")
 		}
 	}
-	l.S(")").Print()
+	l.Print()
 	_ = diag.StatusOK
 }

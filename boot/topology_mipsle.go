@@ -93,13 +93,19 @@ func sameCluster(a, b uint32) bool { return clusters.Of(a) == clusters.Of(b) }
 func printTopology() {
 	var l klog.Line
 	x, y := clusters.Topo.Mesh()
-	l.S("clusters: ").U(uint64(x)).S("x").U(uint64(y)).S(" mesh, up to ").U(uint64(clusters.Topo.CoresPerCluster())).S(" cores each").Print()
+	l.S("clusters: ").U(uint64(x)).S("x").U(uint64(y)).S(" mesh, up to ").U(uint64(clusters.Topo.CoresPerCluster())).S(" core")
+	if clusters.Topo.CoresPerCluster() > 1 {
+		l.S("s")
+	}
+	l.S(" each").Print()
 	for id := 0; id < clusters.N(); id++ {
 		m := &clusters.Managers[id]
 		cx, cy := clusters.Topo.Coords(id)
-		l.S("  cluster ").U(uint64(id)).S(" (").U(uint64(cx)).S(",").U(uint64(cy)).S("): cores ").U(uint64(m.FirstCore))
+		l.S("  cluster ").U(uint64(id)).S(" (").U(uint64(cx)).S(",").U(uint64(cy)).S("): ")
 		if m.NCores > 1 {
-			l.S("-").U(uint64(m.FirstCore + m.NCores - 1))
+			l.S("cores ").U(uint64(m.FirstCore)).S("-").U(uint64(m.FirstCore + m.NCores - 1))
+		} else {
+			l.S("core ").U(uint64(m.FirstCore))
 		}
 		st := m.Pages.Stats()
 		l.Pad(36).S("bank ").X(uint32(m.Bank.Base)).S("-").X(uint32(m.Bank.End() - 1)).S(", ").U(uint64(st.FreePages) * 4 >> 10).S(" MiB free").Print()

@@ -134,7 +134,7 @@ func TestSMP(t *testing.T) {
 			t.Parallel()
 			r := boot(t, qemu.Config{SMP: smp, MemMB: 256, Append: "test=all"})
 			checkSuite(t, r)
-			expect(t, r.Output, fmt.Sprintf("cores:    %d of %d online (core 0 boots; 1 in ", smp, smp),
+			expect(t, r.Output, fmt.Sprintf("cores:    %d of %d online; core 0 boots, the others came up in (ms):", smp, smp), " 1:",
 				"time from the GIC shared counter", "--- PASS: cores", "--- PASS: futexstorm", "--- PASS: fanout")
 			if m := regexp.MustCompile(`work units per core: \[([0-9 ]+)\]`).FindStringSubmatch(r.Output); m == nil || len(strings.Fields(m[1])) != smp {
 				t.Errorf("per-core work counts missing or not %d: %v", smp, m)
@@ -153,7 +153,7 @@ func TestClusters(t *testing.T) {
 		lines []string
 	}{
 		{16, "2x2", []string{"clusters: 2x2 mesh, up to 4 cores each", "cluster 3 (1,1): cores 12-15"}},
-		{4, "2x2", []string{"clusters: 2x2 mesh, up to 1 cores each", "cluster 1 (0,1): cores 1"}},
+		{4, "2x2", []string{"clusters: 2x2 mesh, up to 1 core each", "cluster 1 (0,1): core 1"}},
 		{8, "4x1", []string{"clusters: 4x1 mesh, up to 2 cores each", "cluster 3 (3,0): cores 6-7"}},
 	} {
 		c := c
