@@ -1,11 +1,14 @@
 package boot
 
-import "almos/arch/mips32"
+import (
+	"almos/arch/mips32"
+	"almos/kernel/ktime"
+)
 
 // The P5600's Coherent Processing System as QEMU models it: the Global
 // Configuration Registers (GCR) of the Coherence Manager, the Cluster Power
 // Controller (CPC) that starts and stops cores, and the Global Interrupt
-// Controller (GIC) with its shared 64-bit counter.
+// Controller (GIC) with its shared counter.
 const (
 	gcrBase = 0xBFBF8000
 	gicPhys = 0x1BDC0000
@@ -32,16 +35,26 @@ func cpsInit() int {
 	// Make sure the shared counter runs (COUNTSTOP is bit 28).
 	cfg := mips32.Read32(gicBase + gicShConfig)
 	mips32.Write32(gicBase+gicShConfig, cfg&^(1<<28))
+	gicCounterBits = 32 + 4*(cfg>>24&0xf)
 	n := int(mips32.Read32(gcrBase+gcrCLConfig)&0x3ff) + 1
 	if n > mips32.MaxCPU {
 		n = mips32.MaxCPU
 	}
+	for v := 0; v < n; v++ {
+		quietLocal(uint32(v))
+	}
 	return n
 }
 
-// gicCounter reads the GIC's shared 64-bit counter: high, low, high again so
-// that a carry between the two reads is seen.
+// gicCounter reads the GIC's shared counter as 64 bits. Its width is
+// 32+4*COUNTBITS (GIC_SH_CONFIG bits 27:24): QEMU's counter is 32 bits and
+// its high word reads 0, so it wraps every 43 s at 100 MHz and is widened in
+// software; a wider counter is read high, low, high again so that a carry
+// between the two reads is seen.
 func gicCounter() uint64 {
+	if gicCounterBits <= 32 {
+		return gicWide.Read(gicCounterLow)
+	}
 	for {
 		hi := mips32.Read32(gicBase + gicShCounter + 4)
 		lo := mips32.Read32(gicBase + gicShCounter)
@@ -49,6 +62,40 @@ func gicCounter() uint64 {
 			return uint64(hi)<<32 | uint64(lo)
 		}
 	}
+}
+
+var (
+	gicCounterBits uint32 // set by cpsInit
+	gicWide        ktime.Wide32
+)
+
+func gicCounterLow() uint32 { return mips32.Read32(gicBase + gicShCounter) }
+
+// GIC VP-local registers: each VP's own at gicLocal, another's (chosen by
+// writing its number to gicLocal+gicVPOtherAddr) at gicOther.
+const (
+	gicLocal          = 0x8000
+	gicOther          = 0xC000
+	gicVPPend         = 0x04
+	gicVPMask         = 0x08
+	gicVPRMask        = 0x0C // write 1s to mask local sources
+	gicVPCompareMap   = 0x44
+	gicVPOtherAddr    = 0x80
+	gicVPCompareLo    = 0xA0
+	gicVPLocalSources = 0x3F // WD, compare, timer, perf counter, software 0 and 1
+)
+
+// quietLocal masks every VP-local interrupt source of VP v. At reset the
+// GIC enables each VP's compare interrupt on pin 0 with compare at
+// 0xFFFFFFFF: when the 32-bit shared counter gets there (43 s after reset at
+// 100 MHz) every core's IP2 would rise and stay up, since nothing here
+// programs the GIC compare. Writing compare acknowledges one already
+// pending; unmapping it keeps it off the pins for good.
+func quietLocal(v uint32) {
+	mips32.Write32(gicBase+gicLocal+gicVPOtherAddr, v)
+	mips32.Write32(gicBase+gicOther+gicVPRMask, gicVPLocalSources)
+	mips32.Write32(gicBase+gicOther+gicVPCompareLo, 0xFFFFFFFF)
+	mips32.Write32(gicBase+gicOther+gicVPCompareMap, 0)
 }
 
 // GIC shared-interrupt registers used for IPIs.

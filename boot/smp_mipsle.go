@@ -133,7 +133,9 @@ func irq(c *cpu.CPU, pending uint32) {
 	if c.Stats.Spurious == 1 {
 		var l klog.Line
 		l.S("irq: core ").U(uint64(c.ID)).S(": GIC pin 0 up with no IPI pending; GIC pending ").
-			X(mips32.Read32(gicBase + gicShPend)).S(" ").X(mips32.Read32(gicBase + gicShPend + 4)).Print()
+			X(mips32.Read32(gicBase + gicShPend)).S(" ").X(mips32.Read32(gicBase + gicShPend + 4)).
+			S(", local pending ").X(mips32.Read32(gicBase + gicLocal + gicVPPend)).
+			S(" mask ").X(mips32.Read32(gicBase + gicLocal + gicVPMask)).Print()
 	}
 }
 

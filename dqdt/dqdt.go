@@ -405,6 +405,25 @@ func (t *Tree) SetCoreLoad(c, core int, v uint32) bool {
 	return true
 }
 
+// AddCoreLoad adds delta to the load of local core core of cluster c. A
+// placer uses it to count a thread it just sent to a core before that core
+// gets to report its own load: the core's next SetCoreLoad replaces the
+// estimate with the measured value.
+func (t *Tree) AddCoreLoad(c, core int, delta int32) bool {
+	x, y, n, ok := t.leaf(c)
+	if !ok || uint(core) >= uint(load(w(n, nTotal+sCores))) {
+		return false
+	}
+	if delta == 0 {
+		return true
+	}
+	ch := change{load: uint32(delta), ext: loadMask}
+	add(w(n, nChild+core), ch.load)
+	add(w(n, nTotal+sLoad), ch.load)
+	t.propagate(x, y, &ch)
+	return true
+}
+
 // AddThreads adds delta to the thread count of cluster c.
 func (t *Tree) AddThreads(c int, delta int32) bool {
 	x, y, n, ok := t.leaf(c)

@@ -336,6 +336,14 @@ func randomUpdate(t *testing.T, tree *Tree, m *model, rng *rand.Rand) {
 		}
 		m.core[c][k] = v
 		ok = tree.SetCoreLoad(c, k, v)
+		if rng.Intn(3) == 0 {
+			d := int32(rng.Intn(3*LoadScale) - LoadScale)
+			if int64(m.core[c][k])+int64(d) < 0 {
+				d = -d
+			}
+			m.core[c][k] += uint32(d)
+			ok = ok && tree.AddCoreLoad(c, k, d)
+		}
 	case op < 5:
 		d := int32(rng.Intn(7) - 3)
 		if int64(m.threads[c])+int64(d) < 0 {
@@ -489,6 +497,7 @@ func TestBadArguments(t *testing.T) {
 	tree := newTree(t, topo, DefaultParams)
 	for _, ok := range []bool{
 		tree.SetCoreLoad(2, 0, 1), tree.SetCoreLoad(-1, 0, 1), tree.SetCoreLoad(1, 1, 1), tree.SetCoreLoad(0, -1, 1),
+		tree.AddCoreLoad(2, 0, 1), tree.AddCoreLoad(1, 1, 1), tree.AddCoreLoad(0, 2, -1),
 		tree.AddThreads(2, 1), tree.SetThreads(-1, 1), tree.SetFree(0, Orders, 1), tree.SetFree(0, -1, 1),
 		tree.AddFree(3, 0, 1), tree.AddFree(0, 11, 1), tree.SetFreeAll(9, &[Orders]uint32{}),
 	} {
@@ -587,6 +596,7 @@ func TestNoAllocation(t *testing.T) {
 	i := 0
 	for name, f := range map[string]func(){
 		"SetCoreLoad": func() { tree.SetCoreLoad(i%21, i%2, uint32(i*37%1000)) },
+		"AddCoreLoad": func() { tree.AddCoreLoad(i%21, i%2, 1) },
 		"AddThreads":  func() { tree.AddThreads(i%21, 1) },
 		"SetThreads":  func() { tree.SetThreads(i%21, uint32(i)) },
 		"SetFree":     func() { tree.SetFree(i%21, i%Orders, uint32(i%5)) },

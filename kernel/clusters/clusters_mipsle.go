@@ -11,19 +11,21 @@ package clusters
 
 import (
 	"math/bits"
+	"sync/atomic"
 	"unsafe"
 
 	"almos/cluster"
 	"almos/cluster/manager"
 	"almos/dqdt"
 	"almos/kernel/cpu"
+	"almos/kernel/kapi"
 	"almos/kernel/kmem"
 	"almos/kernel/thread"
 	"almos/mm"
 )
 
 // MaxClusters bounds the clusters of a machine (malta: at most 16 cores).
-const MaxClusters = 16
+const MaxClusters = kapi.MaxClusters
 
 var (
 	// Topo is the mesh.
@@ -38,12 +40,13 @@ var (
 	n int // clusters
 )
 
-// Stats count locality decisions.
+// Stats count locality decisions. Every core updates them, atomically.
 var Stats struct {
-	PlacedLocal, PlacedRemote uint64 // new threads in the creator's cluster or not
-	Spills                    uint64 // page runs served by another cluster's bank
-	Pulls, PullsAnswered      uint64 // idle cores asking for work, and answers
-	PulledRemote              uint64 // threads moved across clusters by a pull
+	PlacedLocal, PlacedRemote atomic.Uint32              // new threads in the creator's cluster or not
+	PlacedOn                  [MaxClusters]atomic.Uint32 // new threads per chosen cluster
+	Spills                    atomic.Uint32              // page runs served by another cluster's bank
+	Pulls, PullsAnswered      atomic.Uint32              // idle cores asking for work, and answers
+	PulledRemote              atomic.Uint32              // threads moved across clusters by a pull
 }
 
 // Init sets up the managers for topo. reserved0 bytes at the start of
@@ -159,7 +162,7 @@ func AllocRun(core uint32, npages uintptr) (uintptr, bool) {
 func spilled(home, c int) {
 	Managers[home].Spilled++
 	Managers[c].Lent++
-	Stats.Spills++
+	Stats.Spills.Add(1)
 	if Ready {
 		Managers[c].Report(&Tree)
 	}
@@ -281,10 +284,18 @@ func (Placer) Place(c *cpu.CPU, t *thread.Thread) uint32 {
 		return cpu.RoundRobin{}.Place(c, t)
 	}
 	if cl == home {
-		Stats.PlacedLocal++
+		Stats.PlacedLocal.Add(1)
 	} else {
-		Stats.PlacedRemote++
+		Stats.PlacedRemote.Add(1)
 	}
+	Stats.PlacedOn[cl].Add(1)
+	// Count the thread on its core now: the core reports its own load only
+	// when it next schedules, and a placement made before that (the next
+	// clone, on a busy host a vCPU that has not run for a while) would see
+	// the core as still empty and pile threads on it. The core's next report
+	// replaces the estimate, whatever it last reported.
+	Tree.AddCoreLoad(cl, local, dqdt.LoadScale)
+	atomic.StoreUint32(&lastLoad[core%mips32MaxCPU], ^uint32(0))
 	return core
 }
 
@@ -331,10 +342,9 @@ func ReportLoad(c *cpu.CPU) {
 	if l > dqdt.MaxLoad {
 		l = dqdt.MaxLoad
 	}
-	if lastLoad[c.ID%mips32MaxCPU] == l {
+	if atomic.SwapUint32(&lastLoad[c.ID%mips32MaxCPU], l) == l {
 		return
 	}
-	lastLoad[c.ID%mips32MaxCPU] = l
 	cl, local := Topo.CoreCluster(int(c.ID))
 	Tree.SetCoreLoad(cl, local, l)
 }
@@ -406,7 +416,7 @@ func busiest(cl int, except uint32) (uint32, bool) {
 }
 
 func ask(c *cpu.CPU, giver uint32) {
-	Stats.Pulls++
+	Stats.Pulls.Add(1)
 	g := &cpu.CPUs[giver]
 	g.Asked.Or(1 << c.ID)
 	g.Post(cpu.WorkGive)
@@ -428,9 +438,9 @@ func Give(c *cpu.CPU) {
 		if !cpu.Migrate(c, dst) {
 			return
 		}
-		Stats.PullsAnswered++
+		Stats.PullsAnswered.Add(1)
 		if Of(dst) != Of(c.ID) {
-			Stats.PulledRemote++
+			Stats.PulledRemote.Add(1)
 		}
 	}
 }

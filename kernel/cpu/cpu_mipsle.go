@@ -50,7 +50,6 @@ type CPU struct {
 	UpNS      int64
 	BringUpNS int64
 
-	count ktime.Extender // CP0 Count widened (the clock on machines without a GIC)
 	Stats Stats
 
 	// dead is the descriptor address of a thread that exited on this
@@ -217,10 +216,13 @@ func InitCountClock(hz uint64) {
 }
 
 // CountClock64 is a clock source for machines without a shared counter:
-// core 0's Count widened to 64 bits. Valid only while a single core reads it.
+// the Count of the core reading it, widened to 64 bits. It is monotonic
+// only while a single core reads it (each core has its own Count).
 func CountClock64() uint64 {
-	return CPUs[0].count.Extend(mips32.Count())
+	return countWide.Read(mips32.Count)
 }
+
+var countWide ktime.Wide32
 
 // entity conversions
 func threadOf(e uintptr) *thread.Thread { return thread.FromEntity(e) }

@@ -67,6 +67,7 @@ type CPUInfo struct {
 	Preemptions uint64
 	Wakeups     uint64
 	Posted      uint64
+	Spurious    uint64 // interrupts with no known cause
 	IdleNS      int64
 	UpNS        int64
 	BringUpNS   int64
@@ -106,6 +107,7 @@ type SysStats struct {
 	FutexTimeouts    uint64
 	SignalsSent      uint64
 	SignalsDelivered uint64
+	Interrupted      uint64 // waits a signal ended (restarted or failed with EINTR)
 	Faults           uint64
 	ThreadsCreated   uint64
 	ThreadsExited    uint64
@@ -149,4 +151,8 @@ type Locality struct {
 	Pulls, PullsAnswered      uint64
 	PulledRemote              uint64
 	LoadScale                 uint64
+	PlacedOn                  [MaxClusters]uint64 // new threads placed per cluster
 }
+
+// MaxClusters is the most clusters the kernel manages.
+const MaxClusters = 16

@@ -37,7 +37,8 @@ TEXT ·readCount(SB),NOSPLIT,$0-4
 
 // func spinClone(stack uintptr, slot *int32, stop *uint32) int32
 // Creates a bare kernel thread that records the core it starts on in *slot,
-// spins until *stop is set, writes 1 to slot[1] and exits. Returns the
+// then spins until *stop is set, writing the core it is on to slot[2] on
+// every turn; at the end it writes 1 to slot[1] and exits. Returns the
 // thread id, or -errno.
 TEXT ·spinClone(SB),NOSPLIT,$0-16
 	MOVW	stack+0(FP), R5
@@ -54,6 +55,9 @@ TEXT ·spinClone(SB),NOSPLIT,$0-16
 	SYSCALL
 	MOVW	R2, 0(R17)
 spin:
+	MOVW	$6009, R2
+	SYSCALL
+	MOVW	R2, 8(R17)
 	MOVW	0(R18), R8
 	BEQ	R8, R0, spin
 	MOVW	$1, R8

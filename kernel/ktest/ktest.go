@@ -64,7 +64,8 @@ type Test struct {
 	Name string
 	Doc  string
 	Fn   func(t *T)
-	// Manual tests run only when named: they end the kernel on purpose.
+	// Manual tests run only when named: they end the kernel on purpose, or
+	// take long.
 	Manual bool
 }
 

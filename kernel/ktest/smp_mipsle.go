@@ -377,3 +377,100 @@ func testPolicy(t *T) {
 	}
 	t.Logf("round-robin threads preempted %d and %d times, FIFO thread %d times", r1.preempted, r2.preempted, f.preempted)
 }
+
+func init() {
+	Register("sigstorm", "threads waiting on futexes keep their results while signals rain on them", testSigStorm)
+}
+
+// testSigStorm: waiter threads make untimed futex waits (restarted after a
+// handler, as Linux restarts them with SA_RESTART) and timed ones (which
+// Linux fails with EINTR once a handler ran) while another thread sends
+// them SIGURG, which the Go runtime handles and otherwise ignores here.
+// A waiter must only ever see the result of its own call: success after a
+// wake, EAGAIN when the word moved, ETIMEDOUT, or EINTR for a timed wait.
+func testSigStorm(t *T) {
+	n := online()
+	const waiters = 4
+	const rounds = 200
+	words := make([]uint32, waiters*16)
+	tids := make([]atomic.Int32, waiters)
+	var done atomic.Bool
+	var wrong, intr, restartedOK atomic.Int32
+	var wg sync.WaitGroup
+	for i := 0; i < waiters; i++ {
+		wg.Add(1)
+		go func(i int) {
+			defer wg.Done()
+			runtime.LockOSThread()
+			defer runtime.UnlockOSThread()
+			defer unpin()
+			pin(i % n)
+			tids[i].Store(gettid())
+			w := &words[i*16]
+			for r := 0; r < rounds; r++ {
+				if r%2 == 0 {
+					// Untimed: only a wake (or a moved word) ends it.
+					v := atomic.LoadUint32(w)
+					e := futex(w, futexWaitPrivate, v, nil)
+					switch e {
+					case 0, syscall.EAGAIN:
+						restartedOK.Add(1)
+					default:
+						wrong.Add(1)
+						t.Errorf("waiter %d round %d: untimed wait returned %v", i, r, e)
+					}
+				} else {
+					ts := [4]uint32{0, 0, 1e6, 0}
+					switch e := futex(w, futexWaitPrivate, atomic.LoadUint32(w), &ts); e {
+					case 0, syscall.EAGAIN, syscall.ETIMEDOUT:
+					case syscall.EINTR:
+						intr.Add(1)
+					default:
+						wrong.Add(1)
+						t.Errorf("waiter %d round %d: timed wait returned %v", i, r, e)
+					}
+				}
+			}
+			tids[i].Store(0)
+		}(i)
+	}
+	// The waker moves every word and wakes its waiter; the bomber signals.
+	go func() {
+		for !done.Load() {
+			for i := 0; i < waiters; i++ {
+				w := &words[i*16]
+				atomic.AddUint32(w, 1)
+				syscall.Syscall6(4422, uintptr(unsafe.Pointer(w)), futexWakePrivate, 1, 0, 0, 0)
+			}
+			time.Sleep(200 * time.Microsecond)
+		}
+	}()
+	var sent int
+	go func() {
+		runtime.LockOSThread()
+		defer runtime.UnlockOSThread()
+		for !done.Load() {
+			for i := range tids {
+				if tid := tids[i].Load(); tid != 0 {
+					syscall.RawSyscall(syscall.SYS_TGKILL, 1, uintptr(tid), uintptr(syscall.SIGURG))
+					sent++
+				}
+			}
+			runtime.Gosched()
+		}
+	}()
+	finished := make(chan struct{})
+	go func() { wg.Wait(); close(finished) }()
+	select {
+	case <-finished:
+	case <-time.After(60 * time.Second):
+		t.Errorf("waiters still waiting after 60s")
+	}
+	done.Store(true)
+	var st kapi.SysStats
+	kapi.ReadSysStats(&st)
+	if wrong.Load() != 0 {
+		t.Errorf("%d waits returned a result that was not theirs", wrong.Load())
+	}
+	t.Logf("%d waiters, %d waits, %d signals sent, %d timed waits interrupted, %d interrupted waits in the kernel", waiters, waiters*rounds, sent, intr.Load(), st.Interrupted)
+}

@@ -515,13 +515,20 @@ func testFutex(t *T) {
 	if hw < 30*time.Millisecond {
 		t.Errorf("timed wait returned after %v, before its 30ms timeout", hw)
 	}
-	// A waiter on its own thread, woken by another.
+	// A waiter on its own thread, woken by another. A timed wait returns
+	// EINTR when a signal handler runs (the runtime preempts with SIGURG),
+	// as on Linux: wait again then, as the runtime's own futexsleep does.
 	woke := make(chan syscall.Errno)
 	go func() {
 		runtime.LockOSThread()
 		defer runtime.UnlockOSThread()
-		long := [4]uint32{5, 0, 0, 0}
-		woke <- futex(&word, futexWaitPrivate, 5, &long)
+		for {
+			long := [4]uint32{5, 0, 0, 0}
+			if e := futex(&word, futexWaitPrivate, 5, &long); e != syscall.EINTR {
+				woke <- e
+				return
+			}
+		}
 	}()
 	var got syscall.Errno = 255
 	for i := 0; i < 200 && got == 255; i++ {

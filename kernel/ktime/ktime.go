@@ -2,9 +2,12 @@
 // counter, and wall time from the real-time clock read at boot.
 //
 // Trap-safe. Now reads the counter the board chose at boot: the GIC's shared
-// 64-bit counter when the machine has a CPS (one clock for every core), else
-// the core's CP0 Count extended to 64 bits (enough on one core).
+// counter when the machine has a CPS (one clock for every core; QEMU's is 32
+// bits wide and wraps every 43 s, so it is widened with Wide32), else core
+// 0's CP0 Count widened the same way.
 package ktime
+
+import "sync/atomic"
 
 // Scale converts counter ticks at a fixed frequency to and from nanoseconds.
 type Scale struct {
@@ -79,21 +82,32 @@ func Counter() uint64 {
 	return read()
 }
 
-// Extender widens a 32-bit counter that wraps to 64 bits. It must be read
-// more often than once per wrap (the kernel's timer guarantees it) and by
-// one core at a time.
-type Extender struct {
-	last uint32
-	high uint64
+// Wide32 widens a free-running 32-bit counter to 64 bits for any number
+// of cores reading it at once, with 32-bit atomics only (64-bit atomics
+// take a lock on MIPS32, which trap context cannot). It counts half
+// periods: halves is how many times the counter's top bit was seen to
+// change. A reader whose value's top bit differs from the parity of halves
+// knows the counter entered the next half and advances halves by one CAS;
+// losing the CAS means another reader advanced it already.
+//
+// The counter must be read at least once per half period (2^31 ticks: 21 s
+// at 100 MHz); the kernel's keepalive timer reads the clock every second on
+// every core. For the result to be monotonic across cores, they must all
+// read the same counter (the GIC's, not each core's own CP0 Count).
+type Wide32 struct {
+	halves uint32
 }
 
-// Extend returns the 64-bit value of the counter whose low word is now.
-func (e *Extender) Extend(now uint32) uint64 {
-	if now < e.last {
-		e.high += 1 << 32
+// Read returns the 64-bit value of the counter read reads. The state is
+// loaded before the counter is read, so the counter is never behind it.
+func (w *Wide32) Read(read func() uint32) uint64 {
+	h := atomic.LoadUint32(&w.halves)
+	lo := read()
+	if lo>>31 != h&1 {
+		atomic.CompareAndSwapUint32(&w.halves, h, h+1)
+		h++
 	}
-	e.last = now
-	return e.high | uint64(now)
+	return uint64(h>>1)<<32 | uint64(lo)
 }
 
 // UnixFromCivil converts a UTC calendar date and time to seconds since

@@ -1,6 +1,9 @@
 package ktime
 
 import (
+	"fmt"
+	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 )
@@ -25,14 +28,75 @@ func TestScaleRoundTrip(t *testing.T) {
 	}
 }
 
-func TestExtender(t *testing.T) {
-	var e Extender
-	vals := []uint32{10, 0xfffffff0, 5, 100, 0x80000000, 3}
-	want := []uint64{10, 0xfffffff0, 1<<32 + 5, 1<<32 + 100, 1<<32 + 0x80000000, 2<<32 + 3}
+func TestWide32Sequence(t *testing.T) {
+	var w Wide32
+	vals := []uint32{10, 0x7ffffff0, 0x80000001, 0xfffffff0, 5, 100, 0x80000000, 3}
+	want := []uint64{10, 0x7ffffff0, 0x80000001, 0xfffffff0, 1<<32 + 5, 1<<32 + 100, 1<<32 + 0x80000000, 2<<32 + 3}
 	for i, v := range vals {
-		if got := e.Extend(v); got != want[i] {
+		if got := w.Read(func() uint32 { return v }); got != want[i] {
 			t.Fatalf("step %d: %#x, want %#x", i, got, want[i])
 		}
+	}
+}
+
+// A counter that already ran past half its period when first read.
+func TestWide32StartsLate(t *testing.T) {
+	var w Wide32
+	if got := w.Read(func() uint32 { return 0xc0000000 }); got != 0xc0000000 {
+		t.Fatalf("%#x", got)
+	}
+	if got := w.Read(func() uint32 { return 1 }); got != 1<<32+1 {
+		t.Fatalf("after the wrap: %#x", got)
+	}
+}
+
+// Several readers of one shared counter, their reads racing with each
+// other's advances of the state. The counter moves in rounds, each less
+// than half a period in all, as it does between two keepalive reads in the
+// kernel; every reader sees the true 64-bit value, never going back.
+func TestWide32Concurrent(t *testing.T) {
+	var w Wide32
+	var counter atomic.Uint64 // the "hardware": 64 bits, of which 32 are visible
+	const readers = 4
+	const rounds = 5000
+	const stride = 1<<28 + 7 // readers*stride < 2^31
+	var wg sync.WaitGroup
+	start := make([]chan struct{}, readers)
+	errs := make(chan string, readers*rounds)
+	last := make([]uint64, readers)
+	for r := range start {
+		start[r] = make(chan struct{})
+		go func(r int) {
+			for range start[r] {
+				var truth uint64
+				got := w.Read(func() uint32 {
+					truth = counter.Add(stride)
+					return uint32(truth)
+				})
+				if got != truth || got < last[r] {
+					errs <- fmt.Sprintf("reader %d: read %#x, counter %#x, previous %#x", r, got, truth, last[r])
+				}
+				last[r] = got
+				wg.Done()
+			}
+		}(r)
+	}
+	for i := 0; i < rounds; i++ {
+		wg.Add(readers)
+		for r := range start {
+			start[r] <- struct{}{}
+		}
+		wg.Wait()
+	}
+	for r := range start {
+		close(start[r])
+	}
+	close(errs)
+	for e := range errs {
+		t.Fatal(e)
+	}
+	if h := counter.Load() >> 32; h < 1000 {
+		t.Fatalf("only %d wraps exercised", h)
 	}
 }
 

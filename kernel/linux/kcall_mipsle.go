@@ -87,8 +87,13 @@ func kcall(c *cpu.CPU, t *thread.Thread, n uint32) (uint32, Errno) {
 			return 0, EFAULT
 		}
 		s := &clusters.Stats
-		*(*kapi.Locality)(kmem.Ptr(p)) = kapi.Locality{PlacedLocal: s.PlacedLocal, PlacedRemote: s.PlacedRemote,
-			Spills: s.Spills, Pulls: s.Pulls, PullsAnswered: s.PullsAnswered, PulledRemote: s.PulledRemote, LoadScale: dqdt.LoadScale}
+		out := (*kapi.Locality)(kmem.Ptr(p))
+		*out = kapi.Locality{PlacedLocal: uint64(s.PlacedLocal.Load()), PlacedRemote: uint64(s.PlacedRemote.Load()),
+			Spills: uint64(s.Spills.Load()), Pulls: uint64(s.Pulls.Load()), PullsAnswered: uint64(s.PullsAnswered.Load()),
+			PulledRemote: uint64(s.PulledRemote.Load()), LoadScale: dqdt.LoadScale}
+		for k := range s.PlacedOn {
+			out.PlacedOn[k] = uint64(s.PlacedOn[k].Load())
+		}
 		return 0, 0
 	case kapi.CallPlaceMode:
 		old := clusters.Mode
@@ -170,6 +175,7 @@ func sysStats(s *kapi.SysStats) {
 		FutexTimeouts:    t.FutexTimeouts,
 		SignalsSent:      t.SignalsSent,
 		SignalsDelivered: t.SignalsDelivered,
+		Interrupted:      t.Interrupted,
 		Faults:           t.Faults,
 		ThreadsCreated:   t.ThreadsCreated,
 		ThreadsExited:    t.ThreadsExited,
@@ -194,6 +200,7 @@ func cpuInfo(p uintptr, max int) int {
 		}
 		out.Traps, out.Syscalls, out.Interrupts = c.Stats.Traps, c.Stats.Syscalls, c.Stats.Interrupts
 		out.TimerIRQs, out.IPIs, out.Faults = c.Stats.TimerIRQs, c.Stats.IPIs, c.Stats.Faults
+		out.Spurious = c.Stats.Spurious
 		st := &c.Sched.Stats
 		out.Switches, out.Preemptions, out.Wakeups, out.Posted = st.Switches, st.Preemptions, st.Wakeups, st.Posted
 		out.IdleNS, out.UpNS, out.BringUpNS = st.IdleNS, c.UpNS, c.BringUpNS

@@ -351,7 +351,7 @@ func interrupt(c *cpu.CPU, t *thread.Thread, sig int) {
 	if t.Sched.Waiting() && t.Sched.TryClaimWake() {
 		// Take it off its wait queue as a timeout would.
 		cpu.Unlink(c, t)
-		if sigactions[sig].flags&saRestart != 0 && restartable(t.LastSyscall) {
+		if sigactions[sig].flags&saRestart != 0 && restartable(t) {
 			if !t.Restart {
 				// The frame holds the call's result already: put the
 				// call back as it was made, to run again.
@@ -378,12 +378,16 @@ func interrupt(c *cpu.CPU, t *thread.Thread, sig int) {
 	}
 }
 
-// restartable tells the calls Linux restarts after a handler installed with
-// SA_RESTART (epoll waits and sleeps return EINTR instead).
-func restartable(n uint32) bool {
-	switch n {
-	case 4003, 4238, 4422: // read, futex, futex_time64
+// restartable tells whether t's interrupted call is one Linux restarts after
+// a handler installed with SA_RESTART: read, and an untimed futex wait. A
+// timed futex wait returns EINTR instead, as epoll waits and sleeps do (on
+// Linux its restart block is only used when no handler runs).
+func restartable(t *thread.Thread) bool {
+	switch t.LastSyscall {
+	case 4003: // read
 		return true
+	case 4238, 4422: // futex, futex_time64: a3 is the timeout
+		return t.SysArgs[3] == 0
 	}
 	return false
 }
