@@ -16,6 +16,7 @@ import (
 	"runtime"
 	"strings"
 	"sync"
+	"syscall"
 	"time"
 )
 
@@ -135,6 +136,10 @@ type Result struct {
 	Status   int  // QEMU's exit status: the kernel's, with semihosting
 	TimedOut bool // killed at the timeout: a hang
 	Wall     time.Duration
+	// Crashed names the signal QEMU itself died of (say "segmentation
+	// fault"), empty when it exited: a fault of the emulator, not a status
+	// of the kernel.
+	Crashed string
 }
 
 // lockedBuffer lets the test read output while QEMU writes it.
@@ -201,6 +206,9 @@ func Run(ctx context.Context, c Config) (Result, error) {
 	var ee *exec.ExitError
 	if errors.As(err, &ee) {
 		r.Status = ee.ExitCode()
+		if ws, ok := ee.Sys().(syscall.WaitStatus); ok && ws.Signaled() {
+			r.Crashed = ws.Signal().String()
+		}
 		return r, nil
 	}
 	if err != nil {

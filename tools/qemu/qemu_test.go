@@ -1,0 +1,42 @@
+package qemu
+
+import (
+	"context"
+	"os"
+	"path/filepath"
+	"testing"
+	"time"
+)
+
+// fakeQEMU puts a script named like QEMU first in PATH.
+func fakeQEMU(t *testing.T, script string) {
+	dir := t.TempDir()
+	if err := os.WriteFile(filepath.Join(dir, Binary), []byte("#!/bin/sh\n"+script+"\n"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	t.Setenv("PATH", dir+string(os.PathListSeparator)+os.Getenv("PATH"))
+}
+
+func TestRunStatus(t *testing.T) {
+	fakeQEMU(t, "echo booted; exit 3")
+	r, err := Run(context.Background(), Config{Kernel: "k.elf", Timeout: time.Minute})
+	if err != nil || r.Status != 3 || r.Crashed != "" || r.TimedOut || r.Output != "booted\n" {
+		t.Fatalf("Run = %+v, %v; want status 3 and the output", r, err)
+	}
+}
+
+func TestRunEmulatorCrash(t *testing.T) {
+	fakeQEMU(t, "echo banner; kill -SEGV $$")
+	r, err := Run(context.Background(), Config{Kernel: "k.elf", Timeout: time.Minute})
+	if err != nil || r.Crashed != "segmentation fault" || r.TimedOut {
+		t.Fatalf("Run = %+v, %v; want Crashed = segmentation fault", r, err)
+	}
+}
+
+func TestRunHang(t *testing.T) {
+	fakeQEMU(t, "exec sleep 60")
+	r, err := Run(context.Background(), Config{Kernel: "k.elf", Timeout: 200 * time.Millisecond})
+	if err != nil || !r.TimedOut || r.Crashed != "" {
+		t.Fatalf("Run = %+v, %v; want a timeout, not a crash", r, err)
+	}
+}
