@@ -12,6 +12,17 @@ func call(n uintptr, a ...uintptr) (uintptr, syscall.Errno) {
 	return r, e
 }
 
+// callPtr is call for a request whose first argument is memory the kernel
+// fills. The pointer stays a pointer up to the system call itself: made an
+// integer earlier, the compiler would neither keep the memory where it is
+// (a stack moves when it grows) nor assume the call writes it.
+func callPtr(n uintptr, p unsafe.Pointer, a ...uintptr) (uintptr, syscall.Errno) {
+	var args [2]uintptr
+	copy(args[:], a)
+	r, _, e := syscall.Syscall(n, uintptr(p), args[0], args[1])
+	return r, e
+}
+
 // PowerOff ends the machine with status. It does not return.
 func PowerOff(status int) {
 	call(CallPowerOff, uintptr(status))
@@ -20,7 +31,7 @@ func PowerOff(status int) {
 
 // ReadMemStats fills m.
 func ReadMemStats(m *MemStats) error {
-	if _, e := call(CallMemStats, uintptr(unsafe.Pointer(m))); e != 0 {
+	if _, e := callPtr(CallMemStats, unsafe.Pointer(m)); e != 0 {
 		return e
 	}
 	return nil
@@ -28,7 +39,7 @@ func ReadMemStats(m *MemStats) error {
 
 // ReadSysStats fills s.
 func ReadSysStats(s *SysStats) error {
-	if _, e := call(CallSysStats, uintptr(unsafe.Pointer(s))); e != 0 {
+	if _, e := callPtr(CallSysStats, unsafe.Pointer(s)); e != 0 {
 		return e
 	}
 	return nil
@@ -37,7 +48,7 @@ func ReadSysStats(s *SysStats) error {
 // CPUs returns every core's record.
 func CPUs() ([]CPUInfo, error) {
 	buf := make([]CPUInfo, 16)
-	n, e := call(CallCPUs, uintptr(unsafe.Pointer(&buf[0])), uintptr(len(buf)))
+	n, e := callPtr(CallCPUs, unsafe.Pointer(&buf[0]), uintptr(len(buf)))
 	if e != 0 {
 		return nil, e
 	}
@@ -47,7 +58,7 @@ func CPUs() ([]CPUInfo, error) {
 // Threads returns every live thread's record.
 func Threads() ([]ThreadInfo, error) {
 	buf := make([]ThreadInfo, 1024)
-	n, e := call(CallThreads, uintptr(unsafe.Pointer(&buf[0])), uintptr(len(buf)))
+	n, e := callPtr(CallThreads, unsafe.Pointer(&buf[0]), uintptr(len(buf)))
 	if e != 0 {
 		return nil, e
 	}
@@ -57,7 +68,7 @@ func Threads() ([]ThreadInfo, error) {
 // Log returns the most recent console output kept by the kernel.
 func Log() []byte {
 	buf := make([]byte, 16<<10)
-	n, e := call(CallLog, uintptr(unsafe.Pointer(&buf[0])), uintptr(len(buf)))
+	n, e := callPtr(CallLog, unsafe.Pointer(&buf[0]), uintptr(len(buf)))
 	if e != 0 {
 		return nil
 	}
@@ -73,7 +84,7 @@ func Fault(kind int) error {
 // ReadClock reads the kernel's hardware clock.
 func ReadClock() (Clock, error) {
 	var c Clock
-	if _, e := call(CallClock, uintptr(unsafe.Pointer(&c))); e != 0 {
+	if _, e := callPtr(CallClock, unsafe.Pointer(&c)); e != 0 {
 		return c, e
 	}
 	return c, nil
@@ -106,7 +117,7 @@ func IPIPing(core, rounds int) (uint64, error) {
 // Clusters returns every cluster's record.
 func Clusters() ([]ClusterInfo, error) {
 	buf := make([]ClusterInfo, 16)
-	n, e := call(CallClusters, uintptr(unsafe.Pointer(&buf[0])), uintptr(len(buf)))
+	n, e := callPtr(CallClusters, unsafe.Pointer(&buf[0]), uintptr(len(buf)))
 	if e != 0 {
 		return nil, e
 	}
@@ -116,7 +127,7 @@ func Clusters() ([]ClusterInfo, error) {
 // Tree returns the DQDT's nodes, leaves first.
 func Tree() ([]TreeNode, error) {
 	buf := make([]TreeNode, 64)
-	n, e := call(CallTree, uintptr(unsafe.Pointer(&buf[0])), uintptr(len(buf)))
+	n, e := callPtr(CallTree, unsafe.Pointer(&buf[0]), uintptr(len(buf)))
 	if e != 0 {
 		return nil, e
 	}
@@ -131,7 +142,7 @@ func AddrHome(addr uintptr) int {
 
 // ReadLocality fills l.
 func ReadLocality(l *Locality) error {
-	if _, e := call(CallLocality, uintptr(unsafe.Pointer(l))); e != 0 {
+	if _, e := callPtr(CallLocality, unsafe.Pointer(l)); e != 0 {
 		return e
 	}
 	return nil
