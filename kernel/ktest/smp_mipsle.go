@@ -445,7 +445,7 @@ func testSigStorm(t *T) {
 			time.Sleep(200 * time.Microsecond)
 		}
 	}()
-	var sent int
+	var sent atomic.Int32 // read while the bomber may still run
 	go func() {
 		runtime.LockOSThread()
 		defer runtime.UnlockOSThread()
@@ -453,7 +453,7 @@ func testSigStorm(t *T) {
 			for i := range tids {
 				if tid := tids[i].Load(); tid != 0 {
 					syscall.RawSyscall(syscall.SYS_TGKILL, 1, uintptr(tid), uintptr(syscall.SIGURG))
-					sent++
+					sent.Add(1)
 				}
 			}
 			runtime.Gosched()
@@ -472,5 +472,5 @@ func testSigStorm(t *T) {
 	if wrong.Load() != 0 {
 		t.Errorf("%d waits returned a result that was not theirs", wrong.Load())
 	}
-	t.Logf("%d waiters, %d waits, %d signals sent, %d timed waits interrupted, %d interrupted waits in the kernel", waiters, waiters*rounds, sent, intr.Load(), st.Interrupted)
+	t.Logf("%d waiters, %d waits, %d signals sent, %d timed waits interrupted, %d interrupted waits in the kernel", waiters, waiters*rounds, sent.Load(), intr.Load(), st.Interrupted)
 }
