@@ -16,6 +16,7 @@ import (
 	"runtime"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"syscall"
 	"time"
 )
@@ -160,6 +161,10 @@ func (l *lockedBuffer) String() string {
 	return l.b.String()
 }
 
+// DumpGrace is how long a boot past its timeout may print the kernel's
+// thread dump before QEMU is killed.
+var DumpGrace = 3 * time.Second
+
 // Run boots c non-interactively and collects the console.
 func Run(ctx context.Context, c Config) (Result, error) {
 	if err := Available(); err != nil {
@@ -168,7 +173,7 @@ func Run(ctx context.Context, c Config) (Result, error) {
 	if c.Timeout == 0 {
 		c.Timeout = 5 * time.Minute
 	}
-	ctx, cancel := context.WithTimeout(ctx, c.Timeout)
+	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
 	cmd := exec.CommandContext(ctx, Binary, c.Args()...)
 	var out lockedBuffer
@@ -194,11 +199,22 @@ func Run(ctx context.Context, c Config) (Result, error) {
 		}()
 	}
 	cmd.WaitDelay = 5 * time.Second
+	// At the timeout the kernel is asked for its dump of threads and
+	// queues (^\ on the console, served even when every thread is
+	// blocked), so that a hang's report says what waited on what; QEMU is
+	// killed a moment later.
+	var timedOut atomic.Bool
+	timer := time.AfterFunc(c.Timeout, func() {
+		timedOut.Store(true)
+		pw.Write([]byte{0x1c})
+		time.AfterFunc(DumpGrace, cancel)
+	})
+	defer timer.Stop()
 	start := time.Now()
 	err = cmd.Run()
 	pr.Close()
 	r := Result{Output: out.String(), Wall: time.Since(start)}
-	if ctx.Err() == context.DeadlineExceeded {
+	if timedOut.Load() {
 		r.TimedOut = true
 		r.Status = -1
 		return r, nil

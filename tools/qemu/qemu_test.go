@@ -4,6 +4,7 @@ import (
 	"context"
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 	"time"
 )
@@ -34,9 +35,16 @@ func TestRunEmulatorCrash(t *testing.T) {
 }
 
 func TestRunHang(t *testing.T) {
-	fakeQEMU(t, "exec sleep 60")
+	// The fake prints, in hex, the first byte the console receives: the
+	// request for the kernel's dump at the timeout.
+	fakeQEMU(t, "head -c1 | od -An -tx1; exec sleep 60")
+	defer func(d time.Duration) { DumpGrace = d }(DumpGrace)
+	DumpGrace = 500 * time.Millisecond
 	r, err := Run(context.Background(), Config{Kernel: "k.elf", Timeout: 200 * time.Millisecond})
-	if err != nil || !r.TimedOut || r.Crashed != "" {
+	if err != nil || !r.TimedOut || r.Crashed != "" || r.Status != -1 {
 		t.Fatalf("Run = %+v, %v; want a timeout, not a crash", r, err)
+	}
+	if !strings.Contains(r.Output, "1c") {
+		t.Errorf("the console did not get ^\\ at the timeout: %q", r.Output)
 	}
 }
