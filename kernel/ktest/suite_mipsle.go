@@ -170,8 +170,14 @@ func testSleep(t *T) {
 		if hw > d+250*time.Millisecond+d {
 			t.Errorf("Sleep(%v) lasted %v by the hardware counter: too late", d, hw)
 		}
-		if diff := wall - hw; diff > 5*time.Millisecond || diff < -5*time.Millisecond {
-			t.Errorf("Sleep(%v): time.Since says %v, the hardware counter %v", d, wall, hw)
+		// Both clocks come from the same counter and the counter's readings
+		// enclose Go's: Go's clock can never see more. It can see less by
+		// any amount: a vCPU descheduled by the host between two readings.
+		if wall < d {
+			t.Errorf("Sleep(%v) lasted %v by time.Since: early", d, wall)
+		}
+		if wall > hw+time.Millisecond {
+			t.Errorf("Sleep(%v): time.Since says %v, more than the hardware counter's %v around it", d, wall, hw)
 		}
 		t.Logf("Sleep(%v): %v (hardware counter), %v (time.Since)", d, hw, wall)
 	}
@@ -595,11 +601,28 @@ func testEpoll(t *T) {
 		t.Errorf("read: %d %v %v", n, err, buf)
 	}
 	// Timeout honoured.
-	hw := hwElapsed(t, func() { syscall.EpollWait(ep, evs, 40) })
+	// Timeout honoured. A handler run (the runtime preempts with SIGURG)
+	// ends the wait with EINTR, as on Linux: wait again for the rest.
+	intr := 0
+	hw := hwElapsed(t, func() {
+		start := time.Now()
+		for left := 40 * time.Millisecond; left > 0; left = 40*time.Millisecond - time.Since(start) {
+			ms := int((left + time.Millisecond - 1) / time.Millisecond)
+			n, err := syscall.EpollWait(ep, evs, ms)
+			if err == syscall.EINTR {
+				intr++
+				continue
+			}
+			if n != 0 || err != nil {
+				t.Errorf("epoll_wait with nothing ready: %d %v", n, err)
+			}
+			return
+		}
+	})
 	if hw < 40*time.Millisecond {
 		t.Errorf("epoll_wait(40ms) returned after %v", hw)
 	}
-	t.Logf("epoll_wait timeout of 40ms lasted %v", hw)
+	t.Logf("epoll_wait timeout of 40ms lasted %v (%d interrupted)", hw, intr)
 }
 
 func testClock(t *T) {
