@@ -79,7 +79,8 @@ type Stats struct {
 	Wakeups       uint64 // threads made ready by this core
 	Posted        uint64 // wake-ups received through the inbox
 	TimerExpiries uint64
-	IdleNS        int64 // time the idle thread ran
+	IdleNS        int64  // time the idle thread ran
+	Throttles     uint64 // periods in which FIFO threads used up their budget
 }
 
 // Core is one core's scheduler.
@@ -106,18 +107,64 @@ type Core struct {
 	sliceEnd int64
 	yield    bool
 
+	// FIFO threads may use at most FIFOBudget of every FIFOPeriod of the
+	// core (Linux's real-time throttling, 950 ms of each second by
+	// default). Past it, until the period ends, round-robin threads go
+	// first: a FIFO thread that spins waiting for one on its core (the Go
+	// runtime yields in such loops, and a yield from a FIFO thread goes only
+	// to other FIFO threads) stalls for the rest of the period instead of
+	// for ever. A zero budget is no limit.
+	FIFOBudget, FIFOPeriod int64
+	periodEnd              int64
+	fifoUsed               int64
+	fifoFrom               int64 // when the FIFO time was last counted
+	throttled              bool
+
 	Stats Stats
 }
 
 // Init prepares c. idle is the idle entity; timerMem holds TimerBytes(cap)
 // bytes for the timer heap.
 func (c *Core) Init(id uint32, idle uintptr, timerMem uintptr, cap int, slice int64) {
-	*c = Core{ID: id, Idle: idle, heap: timerMem, heapCap: int32(cap), Slice: slice}
+	*c = Core{ID: id, Idle: idle, heap: timerMem, heapCap: int32(cap), Slice: slice,
+		FIFOBudget: DefaultFIFOBudget, FIFOPeriod: DefaultFIFOPeriod}
 	c.Current = idle
 	e := at(idle)
 	e.Core = id
 	e.State = Running
 	e.timerIdx = -1
+}
+
+// The defaults of FIFO throttling, as Linux's sched_rt_runtime_us and
+// sched_rt_period_us.
+const (
+	DefaultFIFOBudget = 950e6
+	DefaultFIFOPeriod = 1e9
+)
+
+// Throttled reports whether FIFO threads used up their budget of the
+// current period.
+func (c *Core) Throttled() bool { return c.throttled }
+
+// countFIFO adds the time the running FIFO thread had the core since the
+// last count, starting a new period when the last one is over.
+func (c *Core) countFIFO(now int64) {
+	if c.FIFOBudget <= 0 {
+		return
+	}
+	if now >= c.periodEnd {
+		c.periodEnd = now + c.FIFOPeriod
+		c.fifoUsed = 0
+		c.throttled = false
+	}
+	if c.Current != c.Idle && at(c.Current).Policy == FIFO && c.fifoFrom != 0 && now > c.fifoFrom {
+		c.fifoUsed += now - c.fifoFrom
+	}
+	c.fifoFrom = now
+	if !c.throttled && c.fifoUsed >= c.FIFOBudget {
+		c.throttled = true
+		c.Stats.Throttles++
+	}
 }
 
 // Run makes entity a the running one without a scheduling decision: how a
@@ -246,6 +293,7 @@ func (c *Core) Yield() { c.yield = true }
 // is ready while it is round-robin, its slice is over with others waiting, or
 // it yielded to a thread of its policy.
 func (c *Core) Schedule(now int64) uintptr {
+	c.countFIFO(now)
 	cur := c.Current
 	yield := c.yield
 	c.yield = false
@@ -254,11 +302,14 @@ func (c *Core) Schedule(now int64) uintptr {
 	// other core may already run it.
 	if cur != c.Idle && at(cur).State == Running && at(cur).Core == c.ID {
 		ce := at(cur)
-		fifoWaiting := c.queues[FIFO].n > 0
+		fifoWaiting := c.queues[FIFO].n > 0 && !c.throttled
 		rrWaiting := c.queues[RoundRobin].n > 0
 		sliceOver := now >= c.sliceEnd
 		keep, front := true, false
 		switch {
+		case ce.Policy == FIFO && c.throttled:
+			// Out of budget: round-robin threads first.
+			keep = !rrWaiting
 		case ce.Policy == FIFO:
 			// A FIFO thread gives the core away only by blocking, or by
 			// yielding to another FIFO thread.
@@ -285,9 +336,13 @@ func (c *Core) Schedule(now int64) uintptr {
 			c.Enqueue(cur)
 		}
 	}
-	next := c.queues[FIFO].popFront()
+	first, second := FIFO, RoundRobin
+	if c.throttled {
+		first, second = RoundRobin, FIFO
+	}
+	next := c.queues[first].popFront()
 	if next == 0 {
-		next = c.queues[RoundRobin].popFront()
+		next = c.queues[second].popFront()
 	}
 	if next == 0 {
 		next = c.Idle
@@ -340,6 +395,20 @@ func (c *Core) NextEvent() int64 {
 	if c.Current != c.Idle && cur.Policy == RoundRobin && c.Ready() > 0 {
 		if t == 0 || c.sliceEnd < t {
 			t = c.sliceEnd
+		}
+	}
+	// A FIFO thread with round-robin threads waiting: when its budget runs
+	// out. Throttled FIFO threads waiting: when the period ends.
+	if c.FIFOBudget > 0 && c.Current != c.Idle {
+		var e int64
+		switch {
+		case cur.Policy == FIFO && !c.throttled && c.queues[RoundRobin].n > 0:
+			e = c.fifoFrom + c.FIFOBudget - c.fifoUsed
+		case c.throttled && c.queues[FIFO].n > 0:
+			e = c.periodEnd
+		}
+		if e != 0 && (t == 0 || e < t) {
+			t = e
 		}
 	}
 	return t

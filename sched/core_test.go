@@ -378,3 +378,48 @@ func TestMovedAwayIsNotKept(t *testing.T) {
 	}
 	runtime.KeepAlive(f)
 }
+
+func TestFIFOThrottle(t *testing.T) {
+	f := newFixture(2, 10)
+	f.c.FIFOBudget, f.c.FIFOPeriod = 950, 1000
+	f.ents[1].Policy = FIFO
+	f.c.Enqueue(f.a(0))
+	f.c.Enqueue(f.a(1))
+	if got := f.index(f.c.Schedule(1)); got != 1 {
+		t.Fatalf("FIFO thread should run first, got %d", got)
+	}
+	// It spins, yielding: with no other FIFO thread it keeps the core...
+	f.c.Yield()
+	if got := f.index(f.c.Schedule(500)); got != 1 {
+		t.Fatalf("a yielding FIFO thread lost the core within its budget to %d", got)
+	}
+	// ...until its budget is used: the timer is due then.
+	if e := f.c.NextEvent(); e != 951 {
+		t.Fatalf("NextEvent = %d, want the end of the budget, 951", e)
+	}
+	if got := f.index(f.c.Schedule(951)); got != 0 || !f.c.Throttled() || f.c.Stats.Throttles != 1 {
+		t.Fatalf("past the budget got %d (throttled %v), want the round-robin thread", got, f.c.Throttled())
+	}
+	// The round-robin thread keeps the core past its slice until the period
+	// ends, then the FIFO thread takes it back.
+	if got := f.index(f.c.Schedule(980)); got != 0 {
+		t.Fatalf("throttled FIFO thread took the core back at 980, got %d", got)
+	}
+	if got := f.index(f.c.Schedule(1001)); got != 1 || f.c.Throttled() {
+		t.Fatalf("a new period: got %d (throttled %v), want the FIFO thread", got, f.c.Throttled())
+	}
+	runtime.KeepAlive(f)
+}
+
+func TestFIFOThrottleWorkConserving(t *testing.T) {
+	f := newFixture(1, 10)
+	f.c.FIFOBudget, f.c.FIFOPeriod = 950, 1000
+	f.ents[0].Policy = FIFO
+	f.c.Enqueue(f.a(0))
+	f.c.Schedule(1)
+	// Alone on its core, a FIFO thread past its budget keeps running.
+	if got := f.index(f.c.Schedule(990)); got != 0 || !f.c.Throttled() {
+		t.Fatalf("got %d (throttled %v), want the FIFO thread to keep the idle core", got, f.c.Throttled())
+	}
+	runtime.KeepAlive(f)
+}
