@@ -68,6 +68,7 @@ type CPUInfo struct {
 	Wakeups     uint64
 	Posted      uint64
 	Spurious    uint64 // interrupts with no known cause
+	Throttles   uint64 // periods in which FIFO threads used up their budget
 	IdleNS      int64
 	UpNS        int64
 	BringUpNS   int64

@@ -73,3 +73,14 @@ fail:
 parent:
 	MOVW	R2, ret+12(FP)
 	RET
+
+// func spinWhile(p *uint32)
+// Spins while *p is not zero. Being assembly, it is no safe point for the
+// runtime's asynchronous preemption: like the runtime's own spin locks, only
+// the kernel can take the core from it.
+TEXT ·spinWhile(SB),NOSPLIT,$0-4
+	MOVW	p+0(FP), R1
+loop:
+	MOVW	0(R1), R2
+	BNE	R2, R0, loop
+	RET

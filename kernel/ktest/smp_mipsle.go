@@ -310,6 +310,7 @@ func testFutexStorm(t *T) {
 
 func init() {
 	Register("policy", "a FIFO thread keeps its core until it blocks; round-robin threads share theirs", testPolicy)
+	Register("throttle", "a FIFO thread spinning for a round-robin thread of its core lets it run after its budget", testThrottle)
 }
 
 func gettid() int32 {
@@ -473,4 +474,66 @@ func testSigStorm(t *T) {
 		t.Errorf("%d waits returned a result that was not theirs", wrong.Load())
 	}
 	t.Logf("%d waiters, %d waits, %d signals sent, %d timed waits interrupted, %d interrupted waits in the kernel", waiters, waiters*rounds, sent.Load(), intr.Load(), st.Interrupted)
+}
+
+func spinWhile(p *uint32)
+
+// testThrottle builds the priority inversion the Go runtime's spin locks can
+// meet (64-bit atomics on mips32 take one): a round-robin thread holds a
+// lock on core 0, a FIFO thread arrives there, preempts it, and spins for
+// the lock where the runtime cannot preempt it. Without FIFO throttling the
+// core is lost for good; with it the holder runs again once the FIFO
+// thread's budget of the period is spent, and releases the lock.
+func testThrottle(t *T) {
+	cpus0, err := kapi.CPUs()
+	if err != nil {
+		t.Fatalf("cpus: %v", err)
+	}
+	// The FIFO thread holds a P while it spins: the holder needs another
+	// (on one core too).
+	defer runtime.GOMAXPROCS(runtime.GOMAXPROCS(max(2, runtime.GOMAXPROCS(0))))
+	var lock, spinning uint32 = 1, 0
+	released := make(chan time.Time, 1)
+	go func() {
+		runtime.LockOSThread()
+		defer runtime.UnlockOSThread()
+		defer unpin()
+		pin(0)
+		// Hold the lock until the FIFO thread spins for it: seeing that
+		// takes this thread running again on core 0.
+		for atomic.LoadUint32(&spinning) == 0 {
+		}
+		atomic.StoreUint32(&lock, 0)
+		released <- time.Now()
+	}()
+	spun := make(chan time.Duration, 1)
+	go func() {
+		runtime.LockOSThread()
+		defer runtime.UnlockOSThread()
+		defer unpin()
+		param := [1]int32{1}
+		if _, _, e := syscall.RawSyscall(syscall.SYS_SCHED_SETSCHEDULER, 0, 1, uintptr(unsafe.Pointer(&param))); e != 0 {
+			t.Errorf("sched_setscheduler(SCHED_FIFO): %v", e)
+		}
+		pin(0) // preempts the holder at once, if it is not already done
+		start := time.Now()
+		atomic.StoreUint32(&spinning, 1)
+		spinWhile(&lock)
+		d := time.Since(start)
+		param[0] = 0
+		syscall.RawSyscall(syscall.SYS_SCHED_SETSCHEDULER, 0, 0, uintptr(unsafe.Pointer(&param)))
+		spun <- d
+	}()
+	select {
+	case d := <-spun:
+		<-released
+		cpus1, _ := kapi.CPUs()
+		throttles := cpus1[0].Throttles - cpus0[0].Throttles
+		if throttles == 0 {
+			t.Errorf("core 0 did not throttle its FIFO thread (it spun %v)", d)
+		}
+		t.Logf("the FIFO thread spun %v for the preempted holder; core 0 throttled %d time(s)", d, throttles)
+	case <-time.After(20 * time.Second):
+		t.Fatalf("the FIFO thread still spins for the lock its core's round-robin thread holds")
+	}
 }

@@ -203,6 +203,7 @@ func cpuInfo(p uintptr, max int) int {
 		out.Spurious = c.Stats.Spurious
 		st := &c.Sched.Stats
 		out.Switches, out.Preemptions, out.Wakeups, out.Posted = st.Switches, st.Preemptions, st.Wakeups, st.Posted
+		out.Throttles = st.Throttles
 		out.IdleNS, out.UpNS, out.BringUpNS = st.IdleNS, c.UpNS, c.BringUpNS
 		n++
 	}
