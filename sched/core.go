@@ -291,7 +291,8 @@ func (c *Core) Yield() { c.yield = true }
 // Schedule chooses the thread to run from now on and returns it (c.Current).
 // The current thread keeps the core unless it stopped running, a FIFO thread
 // is ready while it is round-robin, its slice is over with others waiting, or
-// it yielded to a thread of its policy.
+// it yielded to a thread of its policy. While the core is throttled
+// (countFIFO) round-robin threads come before FIFO ones.
 func (c *Core) Schedule(now int64) uintptr {
 	c.countFIFO(now)
 	cur := c.Current

@@ -104,11 +104,7 @@ func rawFutex(addr *uint32, op, val uint32, ts *[4]uint32) syscall.Errno {
 func benchSwitch(t *T, coreA, coreB int, name, what string) {
 	const rounds = 2000
 	// Each side blocks in the kernel holding its P: leave Ps for the rest.
-	old := runtime.GOMAXPROCS(0)
-	if old < 4 {
-		runtime.GOMAXPROCS(4)
-		defer runtime.GOMAXPROCS(old)
-	}
+	defer atLeastProcs(4)()
 	timeout := [4]uint32{0, 0, 50e6, 0}
 	var word uint32
 	var wg sync.WaitGroup
@@ -151,11 +147,7 @@ func benchSwitch(t *T, coreA, coreB int, name, what string) {
 // a timestamp and wakes it; the woken thread takes one when it runs.
 func benchWake(t *T) {
 	const rounds = 300
-	old := runtime.GOMAXPROCS(0)
-	if old < 4 {
-		runtime.GOMAXPROCS(4)
-		defer runtime.GOMAXPROCS(old)
-	}
+	defer atLeastProcs(4)()
 	second := [4]uint32{1, 0, 0, 0}
 	var word, ack uint32
 	var sent uint32

@@ -3,6 +3,7 @@ package ktest
 import (
 	"fmt"
 	"runtime"
+	"slices"
 	"sync"
 	"sync/atomic"
 	"syscall"
@@ -29,30 +30,6 @@ func clusterOfCore(cs []kapi.ClusterInfo, core int) int {
 		}
 	}
 	return -1
-}
-
-// spinners starts n goroutines, each locked to its own thread and spinning
-// for d; each reports the cores it ran on at start and at the end.
-func spinners(n int, d time.Duration, gap time.Duration) (start, end []int) {
-	start, end = make([]int, n), make([]int, n)
-	var wg sync.WaitGroup
-	for i := 0; i < n; i++ {
-		wg.Add(1)
-		go func(i int) {
-			defer wg.Done()
-			runtime.LockOSThread()
-			defer runtime.UnlockOSThread()
-			start[i] = kapi.Where()
-			t0 := time.Now()
-			for time.Since(t0) < d {
-				chain(uint32(i), 500)
-			}
-			end[i] = kapi.Where()
-		}(i)
-		time.Sleep(gap) // let the DQDT see the load before the next thread
-	}
-	wg.Wait()
-	return start, end
 }
 
 func perCluster(cs []kapi.ClusterInfo, cores []int) []int {
@@ -102,9 +79,10 @@ func testPlacement(t *T) {
 	stacks := make([][]byte, n)
 	var stop uint32
 	started := 0
-	defer func() {
-		// The threads spin on stacks and slots of this frame: they must be
-		// gone before it is.
+	// stopAll stops the threads started and waits until each has stopped.
+	// The threads spin on stacks and slots of this frame: they must be gone
+	// before it is, on every way out.
+	stopAll := func() {
 		atomic.StoreUint32(&stop, 1)
 		for i := 0; i < started; i++ {
 			for atomic.LoadInt32(&slots[sWords*i+sDone]) == 0 {
@@ -113,7 +91,8 @@ func testPlacement(t *T) {
 		}
 		runtime.KeepAlive(stacks)
 		runtime.KeepAlive(slots)
-	}()
+	}
+	defer stopAll()
 	var trace []string // the clusters' loads after each clone, and the creator's core
 	for i := 0; i < n; i++ {
 		stacks[i] = make([]byte, 2048)
@@ -144,18 +123,15 @@ func testPlacement(t *T) {
 	}
 	t0 := time.Now()
 	spread := current()
-	for minOf(spread) == 0 && time.Since(t0) < 5*time.Second {
+	for slices.Min(spread) == 0 && time.Since(t0) < 5*time.Second {
 		time.Sleep(20 * time.Millisecond)
 		spread = current()
 	}
 	settle := time.Since(t0)
 	kapi.ReadLocality(&after)
-	atomic.StoreUint32(&stop, 1)
+	stopAll()
 	start := make([]int, n)
-	for i := 0; i < n; i++ {
-		for atomic.LoadInt32(&slots[sWords*i+sDone]) == 0 {
-			time.Sleep(time.Millisecond)
-		}
+	for i := range start {
 		start[i] = int(slots[sWords*i+sStart])
 	}
 	decided := make([]int, len(cs))
@@ -174,21 +150,13 @@ func testPlacement(t *T) {
 		if after.PlacedRemote == before.PlacedRemote {
 			t.Errorf("the DQDT placed no thread outside the creator's cluster")
 		}
-		if minOf(spread) == 0 {
+		if slices.Min(spread) == 0 {
 			t.Errorf("a cluster has no thread after %v: %v", settle, spread)
 		}
 		if t.Failed() {
 			t.Logf("cluster loads (threads) after each clone, @ the creator's core: %v", trace)
 		}
 	}
-}
-
-func minOf(v []int) int {
-	m := v[0]
-	for _, x := range v[1:] {
-		m = min(m, x)
-	}
-	return m
 }
 
 func testSpill(t *T) {

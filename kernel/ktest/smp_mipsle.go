@@ -48,6 +48,17 @@ func pin(core int) error {
 	return nil
 }
 
+// atLeastProcs raises GOMAXPROCS to n when it is lower, for a test whose
+// threads hold Ps while they block or spin; it returns what restores it.
+func atLeastProcs(n int) (restore func()) {
+	old := runtime.GOMAXPROCS(0)
+	if old >= n {
+		return func() {}
+	}
+	runtime.GOMAXPROCS(n)
+	return func() { runtime.GOMAXPROCS(old) }
+}
+
 func unpin() {
 	mask := ^uint32(0)
 	syscall.RawSyscall(syscall.SYS_SCHED_SETAFFINITY, 0, 4, uintptr(unsafe.Pointer(&mask)))
@@ -491,7 +502,7 @@ func testThrottle(t *T) {
 	}
 	// The FIFO thread holds a P while it spins: the holder needs another
 	// (on one core too).
-	defer runtime.GOMAXPROCS(runtime.GOMAXPROCS(max(2, runtime.GOMAXPROCS(0))))
+	defer atLeastProcs(2)()
 	var lock, spinning uint32 = 1, 0
 	released := make(chan time.Time, 1)
 	go func() {

@@ -3,8 +3,8 @@
 //
 // Trap-safe. Now reads the counter the board chose at boot: the GIC's shared
 // counter when the machine has a CPS (one clock for every core; QEMU's is 32
-// bits wide and wraps every 43 s, so it is widened with Wide32), else core
-// 0's CP0 Count widened the same way.
+// bits wide and wraps every 43 s, so it is widened with Wide32), else the
+// CP0 Count widened the same way (a machine without a CPS has one core).
 package ktime
 
 import "sync/atomic"
