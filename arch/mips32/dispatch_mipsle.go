@@ -1,7 +1,10 @@
 package mips32
 
-// The handlers the trap entry calls. They are set once at early boot, before
-// the Go runtime starts (so before any collector can need a write barrier).
+// The handlers the trap entry calls. Early boot sets them twice, both times
+// before the Go runtime starts (so before any collector can need a write
+// barrier): first to a handler that reports any exception of early boot
+// itself, then, once the first thread exists, to the kernel's trap handler.
+// They never change after that.
 var (
 	trapHandler   func(b *Block)
 	nestedHandler func(b *Block)

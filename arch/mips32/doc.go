@@ -1,9 +1,10 @@
 // Package mips32 holds what is specific to the MIPS32 cores this kernel runs
 // on: the exception vectors and the trap entry that saves a thread's registers,
-// the per-core block the vectors find through EBase, CP0 and TLB access, caches,
-// the 16550 UART, the PIIX4 devices of the malta board (RTC, PIT, ACPI
-// power-off), the Coherence Manager, Cluster Power Controller and GIC of the
-// P5600's CPS, and semihosting.
+// the per-core block the vectors find through EBase, CP0 and TLB access, cache
+// maintenance, uncached MMIO accessors, the 16550 UART driver of the console,
+// and semihosting. The board's devices (the malta's PIIX4 PIT, PICs, RTC and
+// ACPI power-off, and the Coherence Manager, Cluster Power Controller and GIC
+// of the P5600's CPS) are driven by package boot through those accessors.
 //
 // Trap-safe: every function here may be called from trap context (per-core trap
 // stack, fake g, interrupts off). Nothing allocates, blocks or stores a Go pointer

@@ -9,7 +9,6 @@ import (
 	"fmt"
 	"os"
 	"strings"
-	"time"
 
 	"almos/boot"
 	"almos/boot/cmdline"
@@ -94,11 +93,4 @@ func listTests() {
 func powerOff(status int) {
 	os.Stdout.Sync()
 	kapi.PowerOff(status)
-}
-
-func init() {
-	// os.Exit goes through exit_group, which powers the machine off with
-	// the status; nothing else to do. A delay lets the console drain on
-	// boards with a buffered UART (not needed under QEMU).
-	_ = time.Millisecond
 }

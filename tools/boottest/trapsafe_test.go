@@ -10,10 +10,10 @@ import (
 )
 
 // Packages whose code runs in trap context or before the Go runtime exists
-// (DESIGN.md, "Trap-safe code"). Their compiled functions must not call into
-// the runtime's allocator, channels, scheduler or write barrier: with the
-// trap stack's fake g those paths would fault (no m), and a write barrier
-// there would record pointers no collector tracks.
+// (docs/design.md, "Trap context and the trap-safe rules"). Their compiled
+// functions must not call into the runtime's allocator, channels, scheduler
+// or write barrier: with the trap stack's fake g those paths would fault (no
+// m), and a write barrier there would record pointers no collector tracks.
 var trapSafePackages = []string{
 	"almos/arch/mips32.",
 	"almos/boot.",
