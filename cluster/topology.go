@@ -1,8 +1,8 @@
 // Package cluster describes the machine as a mesh of clusters: which cores
 // and which memory bank belong to each cluster, and how far apart clusters
-// are. The cluster-manager (per-cluster allocators, RPC) will live here too;
-// for now the package holds only the topology, computed once at boot from the
-// core count, the RAM range and the kernel command line.
+// are, computed once at boot from the core count, the RAM range and the
+// kernel command line. The cluster-manager that runs each cluster (its page
+// allocator and descriptor cache) is in the subpackage cluster/manager.
 //
 // # Numbering
 //
@@ -166,22 +166,22 @@ func (p problem) err(spec Spec, m Machine) error {
 	case badPer:
 		return fmt.Errorf("cluster: cores-per-cluster=%d: accepted values are 1 to %d", spec.CoresPerCluster, MaxCoresPerCluster)
 	case noCores:
-		return fmt.Errorf("cluster: the machine reports %d cores; at least 1 is needed", m.Cores)
+		return fmt.Errorf("cluster: the machine reports %s; at least 1 is needed", count(m.Cores, "core"))
 	case tooManyCores:
-		return fmt.Errorf("cluster: the machine reports %d cores; at most %d are supported", m.Cores, MaxSide*MaxSide*MaxCoresPerCluster)
+		return fmt.Errorf("cluster: the machine reports %s; at most %d are supported", count(m.Cores, "core"), MaxSide*MaxSide*MaxCoresPerCluster)
 	case badMesh:
 		return fmt.Errorf("cluster: clusters=%dx%d: X and Y must both be between 1 and %d", spec.X, spec.Y, MaxSide)
 	case moreClustersThanCores:
-		return fmt.Errorf("cluster: clusters=%dx%d asks for %d clusters but the machine has %d cores; every cluster needs a core, so use at most %d clusters",
-			p.x, p.y, p.n, m.Cores, m.Cores)
+		return fmt.Errorf("cluster: clusters=%dx%d asks for %s but the machine has %s; every cluster needs a core, so use at most %s",
+			p.x, p.y, count(p.n, "cluster"), count(m.Cores, "core"), count(m.Cores, "cluster"))
 	case tooFewSlots:
-		return fmt.Errorf("cluster: clusters=%dx%d with at most %d cores per cluster holds %d cores but the machine has %d; use a larger mesh or more cores per cluster (at most %d)",
-			p.x, p.y, p.per, p.n*p.per, m.Cores, MaxCoresPerCluster)
+		return fmt.Errorf("cluster: clusters=%dx%d with at most %s per cluster holds %s but the machine has %d; use a larger mesh or more cores per cluster (at most %d)",
+			p.x, p.y, count(p.per, "core"), count(p.n*p.per, "core"), m.Cores, MaxCoresPerCluster)
 	case wraps:
 		return fmt.Errorf("cluster: RAM [%#x, +%#x) wraps around the address space", m.RAMBase, m.RAMSize)
 	case bankTooSmall:
-		return fmt.Errorf("cluster: RAM [%#x, %#x) (%s) split over %d clusters gives banks of %s, less than the %s a cluster needs to boot; use fewer clusters or more memory",
-			m.RAMBase, p.end, sizeString(m.RAMSize), p.n, sizeString(p.size), sizeString(p.minBank))
+		return fmt.Errorf("cluster: RAM [%#x, %#x) (%s) split over %s gives banks of %s, less than the %s a cluster needs to boot; use fewer clusters or more memory",
+			m.RAMBase, p.end, sizeString(m.RAMSize), count(p.n, "cluster"), sizeString(p.size), sizeString(p.minBank))
 	}
 	return nil
 }

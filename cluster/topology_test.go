@@ -99,6 +99,11 @@ func TestNewErrors(t *testing.T) {
 		{"bank below minimum", Spec{X: 4, Y: 1}, Machine{Cores: 4, RAMSize: 32 * mib, MinBank: 16 * mib},
 			[]string{"banks of 8 MiB", "16 MiB", "fewer clusters or more memory"}},
 		{"no RAM", Spec{}, Machine{Cores: 4}, []string{"banks of 0 B"}},
+		// Counts of one are singular: "1 core", never "1 cores".
+		{"one core per cluster", Spec{X: 1, Y: 1, CoresPerCluster: 1}, Machine{Cores: 2, RAMSize: 256 * mib},
+			[]string{"at most 1 core per cluster", "holds 1 core but"}},
+		{"one core, two clusters", Spec{X: 2, Y: 1}, Machine{Cores: 1, RAMSize: 256 * mib},
+			[]string{"has 1 core;", "at most 1 cluster"}},
 		{"RAM smaller than a page per bank", Spec{X: 2, Y: 1}, Machine{Cores: 2, RAMSize: 4096},
 			[]string{"banks of 0 B", "4 KiB"}},
 	} {
@@ -111,6 +116,9 @@ func TestNewErrors(t *testing.T) {
 				if !strings.Contains(err.Error(), f) {
 					t.Errorf("error %q lacks %q", err, f)
 				}
+			}
+			if strings.Contains(err.Error(), " 1 cores") || strings.Contains(err.Error(), " 1 clusters") {
+				t.Errorf("error %q has a plural after 1", err)
 			}
 		})
 	}
