@@ -226,29 +226,20 @@ func entryLo(pa uint64, cache uint32, valid bool) uint32 {
 var windowEntries int
 
 // mapWindow maps [windowBase, windowBase+size) onto physical RAM from
-// phys with wired TLB entries, largest pages first, and invalidates every
-// other entry.
+// phys with wired TLB entries, largest pages first (mips32.PlanWindow: no
+// two entries' pair spans overlap), and invalidates every other entry.
 func mapWindow(phys uint64, size uint32, cache uint32) {
 	entries := (mips32.Config1()>>25)&0x3f + 1
-	var idx uint32
-	off := uint32(0)
-	sizes := [...]uint32{256 << 20, 64 << 20, 16 << 20, 4 << 20, 1 << 20, 256 << 10, 64 << 10, 16 << 10, 4 << 10}
-	for off < size && idx < entries {
-		for _, s := range sizes {
-			if s > size-off || off%(2*s) != 0 {
-				continue
-			}
-			both := size-off >= 2*s
-			mips32.WriteTLB(idx, (windowBase+off)&^0x1fff, entryLo(phys+uint64(off), cache, true), entryLo(phys+uint64(off+s), cache, both), pageMask(s))
-			idx++
-			if both {
-				off += 2 * s
-			} else {
-				off += s
-			}
-			break
-		}
+	var plan [64]mips32.WindowEntry
+	n, ok := mips32.PlanWindow(size, plan[:entries/2])
+	if !ok {
+		halt("early boot: the heap window needs more wired TLB entries than half the TLB")
 	}
+	for i, e := range plan[:n] {
+		mips32.WriteTLB(uint32(i), (windowBase+e.Off)&^0x1fff, entryLo(phys+uint64(e.Off), cache, true),
+			entryLo(phys+uint64(e.Off+e.Size), cache, e.Both), pageMask(e.Size))
+	}
+	idx := uint32(n)
 	mips32.SetWired(idx)
 	windowEntries = int(idx)
 	// The other entries map distinct unmapped KSEG0 pages, invalid, so that
