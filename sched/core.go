@@ -5,10 +5,13 @@ import (
 	"unsafe"
 )
 
-// list is an intrusive doubly linked list of entities.
+// list is an intrusive doubly linked list of entities. Only the owner core
+// links and unlinks, but other cores read the length (Core.Ready, to choose
+// a core to pull work from, and diagnostics): n is atomic so that such a
+// read is a snapshot rather than a data race.
 type list struct {
 	head, tail uintptr
-	n          int32
+	n          atomic.Int32
 }
 
 func (l *list) pushBack(a uintptr) {
@@ -20,7 +23,7 @@ func (l *list) pushBack(a uintptr) {
 		l.head = a
 	}
 	l.tail = a
-	l.n++
+	l.n.Add(1)
 	e.queued = 1
 }
 
@@ -33,7 +36,7 @@ func (l *list) pushFront(a uintptr) {
 		l.tail = a
 	}
 	l.head = a
-	l.n++
+	l.n.Add(1)
 	e.queued = 1
 }
 
@@ -51,7 +54,7 @@ func (l *list) remove(a uintptr) {
 	}
 	e.next, e.prev = 0, 0
 	e.queued = 0
-	l.n--
+	l.n.Add(-1)
 }
 
 func (l *list) popFront() uintptr {
@@ -175,17 +178,22 @@ func (c *Core) Run(a uintptr, now int64) {
 	c.switchTo(a, now)
 }
 
-// Ready reports how many threads wait in the run queues.
+// Ready reports how many threads wait in the run queues. Any core may call
+// it: from another core it is a snapshot of each queue's length, stale as
+// soon as it is read, good for choosing which core to ask for work (the
+// owner checks again when it answers) but not for a decision that needs the
+// exact count.
 func (c *Core) Ready() int {
 	n := 0
 	for i := range c.queues {
-		n += int(c.queues[i].n)
+		n += int(c.queues[i].n.Load())
 	}
 	return n
 }
 
-// ReadyOf reports how many threads of policy p wait in the run queues.
-func (c *Core) ReadyOf(p Policy) int { return int(c.queues[p].n) }
+// ReadyOf reports how many threads of policy p wait in the run queues (a
+// snapshot, as Ready).
+func (c *Core) ReadyOf(p Policy) int { return int(c.queues[p].n.Load()) }
 
 // Enqueue makes a thread owned by c ready.
 func (c *Core) Enqueue(a uintptr) {
@@ -303,8 +311,8 @@ func (c *Core) Schedule(now int64) uintptr {
 	// other core may already run it.
 	if cur != c.Idle && at(cur).State == Running && at(cur).Core == c.ID {
 		ce := at(cur)
-		fifoWaiting := c.queues[FIFO].n > 0 && !c.throttled
-		rrWaiting := c.queues[RoundRobin].n > 0
+		fifoWaiting := c.queues[FIFO].n.Load() > 0 && !c.throttled
+		rrWaiting := c.queues[RoundRobin].n.Load() > 0
 		sliceOver := now >= c.sliceEnd
 		keep, front := true, false
 		switch {
@@ -403,9 +411,9 @@ func (c *Core) NextEvent() int64 {
 	if c.FIFOBudget > 0 && c.Current != c.Idle {
 		var e int64
 		switch {
-		case cur.Policy == FIFO && !c.throttled && c.queues[RoundRobin].n > 0:
+		case cur.Policy == FIFO && !c.throttled && c.queues[RoundRobin].n.Load() > 0:
 			e = c.fifoFrom + c.FIFOBudget - c.fifoUsed
-		case c.throttled && c.queues[FIFO].n > 0:
+		case c.throttled && c.queues[FIFO].n.Load() > 0:
 			e = c.periodEnd
 		}
 		if e != 0 && (t == 0 || e < t) {
