@@ -104,8 +104,10 @@ func Total() Stats {
 	return t
 }
 
-// noSysSeen has one bit per call number already reported as unserved.
-var noSysSeen [16]uint32
+// noSysSeen has one bit per call number already reported as unserved. Any
+// core may make the call: the bits are set atomically so that each number is
+// reported once.
+var noSysSeen seenSet
 
 func arg(t *thread.Thread, i int) uint32 { return t.Frame.R[mips32.RegA0+i] }
 
@@ -261,14 +263,11 @@ func dispatch(c *cpu.CPU, t *thread.Thread, n uint32) (uint32, Errno) {
 	return 0, ENOSYS
 }
 
-// noSys logs the first use of an unserved call.
+// noSys logs the first use of an unserved call (every use of a number
+// outside the o32 range the set covers).
 func noSys(n uint32) {
-	i := n - 4000
-	if n >= 4000 && i < uint32(len(noSysSeen)*32) {
-		if noSysSeen[i/32]&(1<<(i%32)) != 0 {
-			return
-		}
-		noSysSeen[i/32] |= 1 << (i % 32)
+	if n >= 4000 && !noSysSeen.First(n-4000) {
+		return
 	}
 	var l klog.Line
 	l.S("linux: system call ").U(uint64(n)).S(" (").S(SysName(n)).S(") is not served: ENOSYS")
