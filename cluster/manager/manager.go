@@ -13,6 +13,8 @@
 package manager
 
 import (
+	"sync/atomic"
+
 	"almos/cluster"
 	"almos/dqdt"
 	"almos/mm"
@@ -35,9 +37,11 @@ type Manager struct {
 
 	// Spilled counts page runs this cluster's threads asked for that the
 	// bank could not give and another cluster gave instead; Lent counts
-	// runs this bank gave to other clusters' threads.
-	Spilled uint64
-	Lent    uint64
+	// runs this bank gave to other clusters' threads. Any core of any
+	// cluster may count one, so they are atomic, and 32 bits wide: a 64-bit
+	// atomic on mips32 takes a lock, which trap context must not.
+	Spilled atomic.Uint32
+	Lent    atomic.Uint32
 
 	reported [dqdt.Orders]uint32
 }

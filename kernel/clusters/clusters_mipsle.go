@@ -34,7 +34,10 @@ var (
 	Managers [MaxClusters]manager.Manager
 	// Tree is the DQDT over the mesh.
 	Tree dqdt.Tree
-	// Ready is set once the tree is built.
+	// Ready is set once the tree is built. It is a plain bool like the
+	// rest of this state: early boot sets all of it on core 0 before any
+	// other core starts (the CPC write that starts them is preceded by a
+	// sync) and nothing changes it after, so every core reads it as set.
 	Ready bool
 
 	n int // clusters
@@ -160,8 +163,8 @@ func AllocRun(core uint32, npages uintptr) (uintptr, bool) {
 }
 
 func spilled(home, c int) {
-	Managers[home].Spilled++
-	Managers[c].Lent++
+	Managers[home].Spilled.Add(1)
+	Managers[c].Lent.Add(1)
 	Stats.Spills.Add(1)
 	if Ready {
 		Managers[c].Report(&Tree)
@@ -254,10 +257,13 @@ func MemStats() mm.Stats {
 }
 
 // Mode is the placement mode: 0, the DQDT chooses; 1, every new thread goes
-// to cluster 0, its cores in turn (a test loads one cluster on purpose).
-var Mode uint32
+// to cluster 0, its cores in turn (a test loads one cluster on purpose). A
+// thread on one core sets it, every core's placements read it.
+var Mode atomic.Uint32
 
-var modeNext uint32
+// modeNext turns over cluster 0's cores in mode 1; any core may be placing a
+// thread, so each takes the next turn atomically.
+var modeNext atomic.Uint32
 
 // Placer places new threads with the DQDT: the least-loaded cluster near the
 // creator's, and the least-loaded core in it.
@@ -265,10 +271,9 @@ type Placer struct{}
 
 // Place implements cpu.Placer.
 func (Placer) Place(c *cpu.CPU, t *thread.Thread) uint32 {
-	if Mode == 1 {
+	if Mode.Load() == 1 {
 		first, k := Topo.ClusterCores(0)
-		modeNext++
-		core := uint32(first) + modeNext%uint32(k)
+		core := uint32(first) + modeNext.Add(1)%uint32(k)
 		if t.Affinity == 0 || t.Affinity&(1<<core) != 0 {
 			return core
 		}

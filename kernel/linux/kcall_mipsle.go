@@ -96,13 +96,11 @@ func kcall(c *cpu.CPU, t *thread.Thread, n uint32) (uint32, Errno) {
 		}
 		return 0, 0
 	case kapi.CallPlaceMode:
-		old := clusters.Mode
-		if m := arg(t, 0); m <= kapi.PlaceLocal {
-			clusters.Mode = m
-		} else {
+		m := arg(t, 0)
+		if m > kapi.PlaceLocal {
 			return 0, EINVAL
 		}
-		return old, 0
+		return clusters.Mode.Swap(m), 0
 	case kapi.CallCheckVM:
 		return uint32(checkVM(c)), 0
 	case kapi.CallCPUs:
@@ -246,7 +244,7 @@ func clusterInfo(p uintptr, max int) int {
 		out := (*kapi.ClusterInfo)(kmem.Ptr(p + uintptr(n)*unsafe.Sizeof(ci)))
 		*out = kapi.ClusterInfo{ID: int32(id), X: int32(x), Y: int32(y), FirstCore: int32(m.FirstCore), NCores: int32(m.NCores),
 			BankBase: m.Bank.Base, BankSize: m.Bank.Size, TotalPages: uint64(st.TotalPages), FreePages: uint64(st.FreePages),
-			Spilled: m.Spilled, Lent: m.Lent}
+			Spilled: uint64(m.Spilled.Load()), Lent: uint64(m.Lent.Load())}
 		if clusters.Ready {
 			if s, ok := clusters.Tree.Cluster(id); ok {
 				out.Threads, out.Load = s.Threads, s.Load
