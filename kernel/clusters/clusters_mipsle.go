@@ -34,10 +34,10 @@ var (
 	Managers [MaxClusters]manager.Manager
 	// Tree is the DQDT over the mesh.
 	Tree dqdt.Tree
-	// Ready is set once the tree is built. It is a plain bool like the
-	// rest of this state: early boot sets all of it on core 0 before any
-	// other core starts (the CPC write that starts them is preceded by a
-	// sync) and nothing changes it after, so every core reads it as set.
+	// Ready is set once the tree is built. Like Topo and Tree it is
+	// plain data: early boot sets it on core 0 before any other core
+	// starts (the CPC write that starts them is preceded by a sync) and
+	// nothing changes it after, so every core reads it as set.
 	Ready bool
 
 	n int // clusters
