@@ -254,13 +254,20 @@ var cmdlineStops int
 
 func reportProblem(p cmdline.Problem) {
 	var l klog.Line
+	if p.Cut {
+		// The loader dropped the tail without a word: say so, and that
+		// the last word may be half of one.
+		l.S("cmdline: the line reached QEMU malta's limit (").U(uint64(len(Boot.Cmdline))).
+			S(" bytes; its loader keeps 255 and drops the rest): its end is lost; use at most ").D(cmdline.MaxLen).S(" bytes").Print()
+		if p.Word != "" {
+			l.S("cmdline: the last word, \"").S(p.Word).S("\", may be cut short: it is ignored").Print()
+		}
+		return
+	}
 	l.S("cmdline: \"").S(p.Word).S("\": ").S(p.What)
 	if p.Opt != nil {
-		what, lo, hi := p.Opt.Accepted()
-		l.S("; ").S(p.Key).S(" takes ").S(what)
-		if lo != 0 || hi != 0 {
-			l.S(" (").D(lo).S("..").D(hi).S(")")
-		}
+		var accepted [160]byte
+		l.S("; ").S(p.Key).S(" takes ").B(accepted[:p.Opt.Describe(accepted[:])])
 		if p.OnError == cmdline.Default {
 			l.S("; using the default ").S(p.Opt.Default)
 		}
@@ -566,7 +573,11 @@ func printBootLog() {
 		l.S("  0xbbdc0000 GIC, 0xbbde0000 CPC, 0xbfbf8000 GCR (KSEG1)").Print()
 	}
 	printTopology()
-	l.S("cmdline:  \"").S(Boot.Cmdline).S("\"").Print()
+	// The line may be longer than a klog.Line holds: its text goes out
+	// on its own, so the closing quote and the newline are never lost.
+	l.S("cmdline:  \"").Flush()
+	klog.Puts(Boot.Cmdline)
+	l.S("\"").Print()
 	if Boot.Semihosting {
 		l.S("power-off: semihosting (exit status reaches the host)").Print()
 	} else {

@@ -12,7 +12,7 @@ type Kind uint8
 
 const (
 	String Kind = iota // any non-empty text
-	Int                // a decimal integer within [Min, Max]
+	Int                // a decimal integer within [Min, Max], or one of the words in Values
 	Bool               // on/off, yes/no, true/false, 1/0
 	Enum               // one of the words in Values (separated by |)
 	List               // comma-separated names, non-empty
@@ -36,7 +36,7 @@ type Option struct {
 	Key      string
 	Kind     Kind
 	Min, Max int64
-	Values   string // for Enum: accepted words separated by |
+	Values   string // for Enum: accepted words separated by |; for Int: words accepted besides numbers
 	Default  string
 	OnError  OnError
 	Help     string
@@ -54,10 +54,20 @@ var Options = []Option{
 	{Key: "godebug", Kind: String, OnError: Stop, Help: "GODEBUG for the kernel's Go runtime"},
 	{Key: "gotraceback", Kind: Enum, Values: "none|single|all|system|crash", Default: "crash", OnError: Default, Help: "GOTRACEBACK for the kernel's Go runtime"},
 	{Key: "slice", Kind: Int, Min: 1, Max: 1000, Default: "10", OnError: Default, Help: "round-robin time slice in milliseconds"},
-	{Key: "gogc", Kind: String, OnError: Stop, Help: "GOGC for the kernel's Go runtime (a percentage, or off)"},
+	// The runtime takes GOGC as a 32-bit integer or off; it would quietly
+	// use 100 for anything else.
+	{Key: "gogc", Kind: Int, Min: 0, Max: 1<<31 - 1, Values: "off", OnError: Stop, Help: "GOGC for the kernel's Go runtime (a percentage, or off)"},
 	{Key: "ktestprocs", Kind: Int, Min: 1, Max: 64, OnError: Stop, Help: "GOMAXPROCS of the gomaxprocs in-kernel test (default 4)"},
 	{Key: "loglevel", Kind: Enum, Values: "quiet|info|debug", Default: "info", OnError: Default, Help: "how much the kernel prints"},
 }
+
+// MaxLen is the longest command line QEMU's malta passes whole: its boot
+// loader writes the line into one 256-byte entry of the argument table
+// (ENVP_ENTRY_SIZE in hw/mips/malta.c) with vsnprintf, which keeps the first
+// 255 bytes and drops the rest silently. A line that arrives with 255 bytes
+// may therefore have lost its tail, so only lines of at most MaxLen bytes
+// are known to be whole.
+const MaxLen = 254
 
 // Problem is one mistake found in the line.
 type Problem struct {
@@ -66,6 +76,9 @@ type Problem struct {
 	What    string  // what is wrong
 	Opt     *Option // the option, if the key is known
 	OnError OnError
+	// Cut is set for the problem of a line longer than MaxLen: Word is
+	// then its last word, which may have been cut short.
+	Cut bool
 }
 
 // Next splits the first word off s: key, value (possibly empty) and whether
@@ -103,9 +116,23 @@ func Lookup(key string) *Option {
 }
 
 // Check parses every word of s and calls report for each problem. It returns
-// the number of problems that stop the boot.
+// the number of problems that stop the boot. A line longer than MaxLen is
+// one problem that stops the boot (its tail may be lost, so what it asks for
+// is unknown); its last word, possibly cut short, is not checked, so that
+// half a word does not pass for a mistake of its own.
 func Check(s string, report func(p Problem)) (stops int) {
 	rest := s
+	var last string
+	if len(s) > MaxLen {
+		stops++
+		i := len(s)
+		for i > 0 && s[i-1] != ' ' && s[i-1] != '\t' && s[i-1] != '\n' && s[i-1] != '\r' {
+			i--
+		}
+		last = s[i:]
+		rest = s[:i]
+		report(Problem{Word: last, What: "the command line is longer than QEMU's malta passes whole", OnError: Stop, Cut: true})
+	}
 	for {
 		word, key, value, has, r, ok := Next(rest)
 		if !ok {
@@ -145,8 +172,17 @@ func (o *Option) Validate(value string) string {
 			return "empty value"
 		}
 	case Int:
+		if o.Values != "" && InList(o.Values, '|', value) {
+			return ""
+		}
 		n, ok := ParseInt(value)
 		if !ok {
+			if isDigits(value) {
+				return "out of range"
+			}
+			if o.Values != "" {
+				return "neither a decimal number nor an accepted word"
+			}
 			return "not a decimal number"
 		}
 		if n < o.Min || n > o.Max {
@@ -193,25 +229,110 @@ func (o *Option) Validate(value string) string {
 	return ""
 }
 
-// Accepted describes the values an option takes, for messages.
-func (o *Option) Accepted() (what string, lo, hi int64) {
+// Describe writes into dst what values the option takes, with its bounds
+// filled in (say "a number from 1 to 16"), and returns the bytes written; a
+// dst too short gets the beginning. It allocates nothing, for early boot.
+func (o *Option) Describe(dst []byte) int {
+	w := writer{b: dst}
 	switch o.Kind {
 	case String:
-		return "any text", 0, 0
+		w.s("any text")
 	case Int:
-		return "a number from Min to Max", o.Min, o.Max
+		w.s("a number from ").d(o.Min).s(" to ").d(o.Max)
+		if o.Values != "" {
+			w.s(", or ").words(o.Values)
+		}
 	case Bool:
-		return "on or off", 0, 0
+		w.s("on or off")
 	case Enum:
-		return o.Values, 0, 0
+		w.words(o.Values)
 	case List:
-		return "names separated by commas", 0, 0
+		w.s("names separated by commas")
 	case Size:
-		return "a size from Min to Max bytes (K, M, G suffixes)", o.Min, o.Max
+		w.s("a size from ").size(o.Min).s(" to ").size(o.Max).s(" (a number of bytes with an optional K, M or G)")
 	case Mesh:
-		return "XxY with X and Y from Min to Max", o.Min, o.Max
+		w.s("XxY with X and Y from ").d(o.Min).s(" to ").d(o.Max)
 	}
-	return "", 0, 0
+	return w.n
+}
+
+// writer fills a fixed buffer, dropping what does not fit.
+type writer struct {
+	b []byte
+	n int
+}
+
+func (w *writer) c(c byte) *writer {
+	if w.n < len(w.b) {
+		w.b[w.n] = c
+		w.n++
+	}
+	return w
+}
+
+func (w *writer) s(s string) *writer {
+	for i := 0; i < len(s); i++ {
+		w.c(s[i])
+	}
+	return w
+}
+
+func (w *writer) d(v int64) *writer {
+	if v < 0 {
+		w.c('-')
+		v = -v
+	}
+	var tmp [20]byte
+	i := len(tmp)
+	for {
+		i--
+		tmp[i] = byte('0' + v%10)
+		v /= 10
+		if v == 0 {
+			break
+		}
+	}
+	for ; i < len(tmp); i++ {
+		w.c(tmp[i])
+	}
+	return w
+}
+
+// size writes a byte count with the largest suffix that divides it.
+func (w *writer) size(v int64) *writer {
+	switch {
+	case v != 0 && v%(1<<30) == 0:
+		return w.d(v >> 30).c('G')
+	case v != 0 && v%(1<<20) == 0:
+		return w.d(v >> 20).c('M')
+	case v != 0 && v%(1<<10) == 0:
+		return w.d(v >> 10).c('K')
+	}
+	return w.d(v)
+}
+
+// words writes a |-separated list as "a, b or c".
+func (w *writer) words(list string) *writer {
+	n := 1
+	for i := 0; i < len(list); i++ {
+		if list[i] == '|' {
+			n++
+		}
+	}
+	k := 0
+	for i := 0; i < len(list); i++ {
+		if list[i] != '|' {
+			w.c(list[i])
+			continue
+		}
+		k++
+		if k == n-1 {
+			w.s(" or ")
+		} else {
+			w.s(", ")
+		}
+	}
+	return w
 }
 
 // Get returns the value of the last word with key in s (a bare key gives
@@ -263,6 +384,18 @@ func ParseInt(s string) (int64, bool) {
 		n = n*10 + int64(s[i]-'0')
 	}
 	return n, true
+}
+
+func isDigits(s string) bool {
+	if s == "" {
+		return false
+	}
+	for i := 0; i < len(s); i++ {
+		if s[i] < '0' || s[i] > '9' {
+			return false
+		}
+	}
+	return true
 }
 
 // ParseBool parses on/off, yes/no, true/false, 1/0.

@@ -22,6 +22,8 @@ func TestValidLines(t *testing.T) {
 		"shell",
 		"mem=1G",
 		"test=all\n",
+		"gogc=off", "gogc=0", "gogc=400", "gogc=2147483647",
+		"test=panic " + strings.Repeat("loglevel=info ", 17) + "shell", // MaxLen bytes
 	} {
 		if ps, _ := problems(s); len(ps) != 0 {
 			t.Errorf("%q: unexpected problems %+v", s, ps)
@@ -50,6 +52,13 @@ func TestMistakes(t *testing.T) {
 		{"cpus", "cpus", "needs a value", 1},
 		{"slice=0", "slice=0", "out of range", 0},
 		{"gotraceback=loud", "gotraceback=loud", "not one of the accepted words", 0},
+		// The runtime would take a malformed GOGC for 100.
+		{"gogc=abc", "gogc=abc", "neither a decimal number nor an accepted word", 1},
+		{"gogc=99999999999999999999", "gogc=99999999999999999999", "out of range", 1},
+		{"gogc=2147483648", "gogc=2147483648", "out of range", 1},
+		{"gogc=-1", "gogc=-1", "neither a decimal number nor an accepted word", 1},
+		{"gogc=", "gogc=", "neither a decimal number nor an accepted word", 1},
+		{"cpus=99999999999999999999", "cpus=99999999999999999999", "out of range", 1},
 	}
 	for _, c := range cases {
 		ps, stops := problems(c.line)
@@ -110,6 +119,10 @@ func TestCheckAllocatesNothing(t *testing.T) {
 	n := testing.AllocsPerRun(100, func() {
 		Check(line, func(p Problem) {})
 		Get(line, "cpus")
+		var b [160]byte
+		for i := range Options {
+			Options[i].Describe(b[:])
+		}
 	})
 	if n != 0 {
 		t.Fatalf("%v allocations", n)
@@ -128,4 +141,61 @@ func FuzzCheck(f *testing.F) {
 			}
 		})
 	})
+}
+
+// A line longer than MaxLen may have lost its tail: one problem that stops
+// the boot, naming the last word, which is not itself reported as unknown.
+func TestCutLine(t *testing.T) {
+	long := "test=panic " + strings.Repeat("loglevel=info ", 17) + "loglev"
+	if len(long) != MaxLen+1 {
+		t.Fatalf("test line is %d bytes, want %d", len(long), MaxLen+1)
+	}
+	ps, stops := problems(long)
+	if len(ps) != 1 || stops != 1 || !ps[0].Cut || ps[0].Word != "loglev" || ps[0].OnError != Stop {
+		t.Fatalf("problems %+v stops %d; want one Cut problem about \"loglev\"", ps, stops)
+	}
+	// The other words are still checked.
+	ps, stops = problems("tset=1 " + strings.Repeat("loglevel=info ", 17) + "loglevel=in")
+	if len(ps) != 2 || stops != 2 || !ps[0].Cut || ps[1].Word != "tset=1" {
+		t.Fatalf("problems %+v stops %d; want the cut and the unknown key", ps, stops)
+	}
+	// One word longer than the limit.
+	ps, _ = problems(strings.Repeat("a", 300))
+	if len(ps) != 1 || !ps[0].Cut {
+		t.Fatalf("problems %+v", ps)
+	}
+	if ps, _ := problems(long[:MaxLen]); len(ps) != 1 || ps[0].Cut {
+		t.Fatalf("a line of MaxLen bytes: problems %+v; want only the unknown key", ps)
+	}
+}
+
+// Every option's description has its bounds filled in.
+func TestDescribe(t *testing.T) {
+	want := map[string]string{
+		"cpus":        "a number from 1 to 16",
+		"gogc":        "a number from 0 to 2147483647, or off",
+		"mem":         "a size from 16M to 1G (a number of bytes with an optional K, M or G)",
+		"clusters":    "XxY with X and Y from 1 to 16",
+		"gotraceback": "none, single, all, system or crash",
+		"loglevel":    "quiet, info or debug",
+		"shell":       "on or off",
+	}
+	for i := range Options {
+		o := &Options[i]
+		var b [160]byte
+		got := string(b[:o.Describe(b[:])])
+		if got == "" || strings.Contains(got, "Min") || strings.Contains(got, "Max") {
+			t.Errorf("%s: %q", o.Key, got)
+		}
+		if w, ok := want[o.Key]; ok && got != w {
+			if o.Key == "mem" && strings.HasPrefix(got, "a size from ") {
+				continue // its minimum is set elsewhere
+			}
+			t.Errorf("%s: %q, want %q", o.Key, got, w)
+		}
+	}
+	var short [5]byte
+	if n := Lookup("cpus").Describe(short[:]); string(short[:n]) != "a num" {
+		t.Errorf("short buffer: %q", short[:n])
+	}
 }

@@ -52,8 +52,8 @@ func main() {
 
 func printOptions() {
 	for _, o := range cmdline.Options {
-		what, lo, hi := o.Accepted()
-		what = strings.ReplaceAll(strings.ReplaceAll(what, "Min", fmt.Sprint(lo)), "Max", fmt.Sprint(hi))
+		var accepted [160]byte
+		what := string(accepted[:o.Describe(accepted[:])])
 		def := ""
 		if o.Default != "" {
 			def = " (default " + o.Default + ")"
