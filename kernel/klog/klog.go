@@ -8,7 +8,11 @@
 // (os.Stdout) instead, which ends up here.
 package klog
 
-import "almos/kernel/spin"
+import (
+	"sync/atomic"
+
+	"almos/kernel/spin"
+)
 
 // Device is where bytes go: the console UART in the kernel, anything in tests.
 var Device func(c byte)
@@ -27,16 +31,52 @@ var (
 // calls it once it is the only code still printing.
 func Emergency() { emergency = true }
 
+// blockCore is 1 + the core that holds the lock for a block of lines
+// (Begin), 0 when none does. Only that core skips the lock while it is set;
+// every other core waits for End, so a block's lines come out together.
+var blockCore atomic.Uint32
+
 func acquire() {
-	if !emergency {
-		lock.Acquire(cpu())
+	if emergency {
+		return
 	}
+	c := cpu()
+	if blockCore.Load() == c+1 {
+		return
+	}
+	lock.Acquire(c)
 }
 
 func release() {
-	if !emergency {
-		lock.Release()
+	if emergency {
+		return
 	}
+	if blockCore.Load() == cpu()+1 {
+		return
+	}
+	lock.Release()
+}
+
+// Begin makes the lines this core prints until End one block: the console
+// lock is held throughout, so no other core's output (a thread's write
+// included) lands between them. Only where the caller cannot be switched
+// out (trap context or early boot), and without nesting.
+func Begin() {
+	if emergency {
+		return
+	}
+	c := cpu()
+	lock.Acquire(c)
+	blockCore.Store(c + 1)
+}
+
+// End ends the block Begin started.
+func End() {
+	if emergency {
+		return
+	}
+	blockCore.Store(0)
+	lock.Release()
 }
 
 // history keeps the last bytes written, so the shell's log command can show
@@ -209,10 +249,14 @@ func (l *Line) Ms(ns int64) *Line {
 // Bytes returns what was appended so far.
 func (l *Line) Bytes() []byte { return l.buf[:l.n] }
 
-// Print writes the line followed by a newline.
+// Print writes the line followed by a newline, which a full line keeps too.
 func (l *Line) Print() {
-	l.C('\n')
-	Write(l.buf[:l.n])
+	acquire()
+	for _, c := range l.buf[:l.n] {
+		put(c)
+	}
+	put('\n')
+	release()
 	l.n = 0
 }
 

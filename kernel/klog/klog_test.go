@@ -44,3 +44,43 @@ func TestNoAllocation(t *testing.T) {
 		t.Fatalf("%v allocations", a)
 	}
 }
+
+// A full line still ends with its newline.
+func TestFullLineKeepsNewline(t *testing.T) {
+	var out []byte
+	Device = func(c byte) { out = append(out, c) }
+	defer func() { Device = nil }()
+	var l Line
+	l.S(strings.Repeat("x", 500)).Print()
+	if !strings.HasSuffix(string(out), "x\r\n") || len(out) != len(l.buf)+2 {
+		t.Fatalf("full line printed as %d bytes ending %q", len(out), out[len(out)-4:])
+	}
+}
+
+// Between Begin and End the console lock stays held, so no other core's
+// output can come between the block's lines, and the block's own lines do
+// not wait for it.
+func TestBlock(t *testing.T) {
+	var out []byte
+	Device = func(c byte) { out = append(out, c) }
+	defer func() { Device = nil }()
+	Begin()
+	var l Line
+	l.S("one").Print()
+	if !lock.Held() {
+		t.Fatal("the lock was released inside a block")
+	}
+	Puts("two\n")
+	Write([]byte("three\n"))
+	if !lock.Held() {
+		t.Fatal("the lock was released inside a block")
+	}
+	End()
+	if lock.Held() {
+		t.Fatal("the lock is held after End")
+	}
+	l.S("four").Print()
+	if string(out) != "one\r\ntwo\r\nthree\r\nfour\r\n" {
+		t.Fatalf("output %q", out)
+	}
+}

@@ -93,19 +93,31 @@ func ConsoleTick(c *cpu.CPU, now int64) int64 {
 }
 
 // DumpThreads prints every thread with its state and what it waits for, and
-// each core's queues: the view needed when the machine seems stuck.
+// each core's queues: the view needed when the machine seems stuck. The dump
+// is one block on the console: no other core's output comes between its
+// lines.
 func DumpThreads(c *cpu.CPU) {
 	var l klog.Line
-	l.S("--- kernel threads (^\\ dump) at ").Ms(ktime.Now()).Print()
-	for i := 0; i < cpu.Possible; i++ {
-		cc := &cpu.CPUs[i]
-		if !cc.Online.Load() {
-			continue
+	// The console is held from inside the thread table's lock, the order
+	// in which code that prints while walking the table takes the two.
+	held := false
+	begin := func() {
+		klog.Begin()
+		held = true
+		l.S("--- kernel threads (^\\ dump) at ").Ms(ktime.Now()).Print()
+		for i := 0; i < cpu.Possible; i++ {
+			cc := &cpu.CPUs[i]
+			if !cc.Online.Load() {
+				continue
+			}
+			l.S("core ").U(uint64(i)).S(": current ").D(int64(cc.Current().TID)).S(", ready ").U(uint64(cc.Sched.Ready())).
+				S(", timers ").U(uint64(cc.Sched.Timers())).S(", next event ").Ms(cc.Sched.NextEvent()).Print()
 		}
-		l.S("core ").U(uint64(i)).S(": current ").D(int64(cc.Current().TID)).S(", ready ").U(uint64(cc.Sched.Ready())).
-			S(", timers ").U(uint64(cc.Sched.Timers())).S(", next event ").Ms(cc.Sched.NextEvent()).Print()
 	}
 	thread.Each(c.ID, func(t *thread.Thread) {
+		if !held {
+			begin()
+		}
 		e := &t.Sched
 		l.S("  tid ").D(int64(t.TID)).Pad(12).S(t.NameString()).Pad(22).S(e.State.String()).Pad(31).S("core ").U(uint64(e.Core)).
 			S(" ").S(e.Policy.String()).S(" last ").S(SysName(t.LastSyscall)).S(" epc ").X(t.Frame.EPC)
@@ -120,6 +132,11 @@ func DumpThreads(c *cpu.CPU) {
 		}
 		l.Print()
 	})
+	if !held {
+		begin()
+	}
+	l.S("--- end of dump").Print()
+	klog.End()
 }
 
 // waitName names the wait queue at address q.
