@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"runtime"
 	"strconv"
+	"strings"
 	"time"
 
 	"almos/boot"
@@ -168,13 +169,18 @@ func cmdGC(s *shell.Shell, _ []string) error {
 	return cmdMem(s, nil)
 }
 
+// cmdPoweroff powers off with the status given (0 by default). A bad
+// argument powers nothing off: the machine keeps running, so that a typo does
+// not end the session with a status nobody asked for.
 func cmdPoweroff(s *shell.Shell, args []string) error {
 	status := 0
-	if len(args) > 0 {
+	if len(args) > 1 {
+		return fmt.Errorf("poweroff: takes one argument at most (a status from 0 to 255), got %d", len(args))
+	}
+	if len(args) == 1 {
 		n, err := strconv.Atoi(args[0])
-		if err != nil || n < 0 || n > 255 {
-			s.Stop()
-			return fmt.Errorf("poweroff: status must be 0..255, not %q", args[0])
+		if err != nil || n < 0 || n > 255 || strings.Trim(args[0], "0123456789") != "" {
+			return fmt.Errorf("poweroff: the status must be a number from 0 to 255, not %q", args[0])
 		}
 		status = n
 	}

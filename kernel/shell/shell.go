@@ -18,7 +18,7 @@ type Command struct {
 	Args  string
 	Help  string
 	Run   func(s *Shell, args []string) error
-	Quits bool // the shell stops after it (poweroff)
+	Quits bool // the shell stops after it succeeds (poweroff)
 }
 
 // Shell holds the console's state.
@@ -29,7 +29,19 @@ type Shell struct {
 	commands map[string]*Command
 	stop     bool
 	afterCR  bool
+	esc      escState
 }
+
+// escState follows a terminal's escape sequence (an arrow or function key)
+// through its bytes, so that none of them lands in the line.
+type escState uint8
+
+const (
+	escNone  escState = iota
+	escStart          // after ESC
+	escCSI            // after ESC [: parameters until a final byte 0x40-0x7e
+	escSS3            // after ESC O: one more byte
+)
 
 // New makes a shell reading in and writing out, with the given commands.
 func New(in io.Reader, out io.Writer, cmds []*Command) *Shell {
@@ -60,7 +72,9 @@ func (s *Shell) help() {
 }
 
 // ReadLine reads one line with echo and simple editing: backspace, ^U to
-// erase the line, ^C to abandon it. It returns io.EOF at the end of input.
+// erase the line, ^C to abandon it. Escape sequences (arrow and function
+// keys: ESC [ ... final byte, ESC O x) are ignored. It returns io.EOF at the
+// end of input.
 func (s *Shell) ReadLine() (string, error) {
 	var line []byte
 	for {
@@ -71,7 +85,30 @@ func (s *Shell) ReadLine() (string, error) {
 			}
 			return "", err
 		}
+		if s.esc != escNone {
+			if c < 0x20 {
+				// A control byte (Enter after a lone ESC) ends the
+				// sequence and counts as itself.
+				s.esc = escNone
+			} else {
+				switch {
+				case s.esc == escStart && c == '[':
+					s.esc = escCSI
+				case s.esc == escStart && c == 'O':
+					s.esc = escSS3
+				case s.esc == escCSI && (c < 0x40 || c > 0x7e):
+					// a parameter or intermediate byte
+				default:
+					// the final byte; after a lone ESC, the key it
+					// prefixed (Alt+key)
+					s.esc = escNone
+				}
+				continue
+			}
+		}
 		switch c {
+		case 0x1b:
+			s.esc = escStart
 		case '\r', '\n':
 			// A CR LF pair ends one line, not two. The LF is skipped when
 			// it comes (peeking for it would wait for the next key).
@@ -115,10 +152,11 @@ func (s *Shell) Exec(line string) error {
 	if !ok {
 		return fmt.Errorf("unknown command %q: type help for the list", f[0])
 	}
-	if c.Quits {
+	err := c.Run(s, f[1:])
+	if c.Quits && err == nil {
 		s.stop = true
 	}
-	return c.Run(s, f[1:])
+	return err
 }
 
 // Run reads and executes commands until poweroff or the end of input.

@@ -48,3 +48,50 @@ func TestShell(t *testing.T) {
 		t.Errorf("help: %q", out.String())
 	}
 }
+
+// Arrow and function keys send escape sequences: none of their bytes may
+// land in the line.
+func TestEscapeSequences(t *testing.T) {
+	for _, c := range []struct{ in, want string }{
+		{"ab\x1b[Ac\r", "abc"},           // up arrow (CSI)
+		{"\x1b[D\x1b[Cx\r", "x"},         // left, right
+		{"a\x1bOAb\r", "ab"},             // up arrow in application mode (SS3)
+		{"\x1b[1;5Cq\r", "q"},            // ctrl+right: parameters
+		{"\x1b[15~f\r", "f"},             // F5
+		{"z\x1bx\r", "z"},                // Alt+x
+		{"k\x1b\r", "k"},                 // a lone ESC, then Enter
+		{"\x1b[1;\rnext\r", ""},          // a control byte ends a broken sequence
+		{"up\x1b[A\x1b[A\x1b[B\r", "up"}, // history keys do nothing
+	} {
+		var out bytes.Buffer
+		s := New(strings.NewReader(c.in), &out, nil)
+		got, err := s.ReadLine()
+		if err != nil || got != c.want {
+			t.Errorf("%q: line %q, %v; want %q", c.in, got, err, c.want)
+		}
+		if strings.ContainsAny(out.String(), "[~\x1b") {
+			t.Errorf("%q: echoed %q", c.in, out.String())
+		}
+	}
+}
+
+// A command that quits stops the shell only when it succeeds: poweroff with
+// a bad argument must leave the shell running.
+func TestQuitOnlyOnSuccess(t *testing.T) {
+	var out bytes.Buffer
+	var calls []string
+	s := New(strings.NewReader("quit bad\rquit\rnever\r"), &out, []*Command{
+		{Name: "quit", Quits: true, Run: func(s *Shell, a []string) error {
+			calls = append(calls, strings.Join(a, " "))
+			if len(a) > 0 {
+				return errors.New("quit: bad argument")
+			}
+			return nil
+		}},
+		{Name: "never", Run: func(s *Shell, a []string) error { t.Error("shell ran past a successful quit"); return nil }},
+	})
+	s.Run()
+	if len(calls) != 2 || !strings.Contains(out.String(), "quit: bad argument") {
+		t.Fatalf("calls %q, output %q", calls, out.String())
+	}
+}
