@@ -1,5 +1,8 @@
 # ALMOS in Go. `make run` boots the kernel under QEMU; `make test` runs the
 # host tests and the boot tests. Both install what they need first.
+# make run and make debug print the kernel's exit status when QEMU ends;
+# make itself can only exit with 2 on a failure, so build/run (the command
+# they run) is the one that exits with the status.
 
 SHELL       := /bin/bash
 .SHELLFLAGS := -o pipefail -c
@@ -9,6 +12,7 @@ SMP     ?= 1
 MEM     ?= 256
 APPEND  ?=
 IMAGE   := build/kernel.elf
+RUN     := build/run
 KENV    := GOOS=linux GOARCH=mipsle GOMIPS=softfloat CGO_ENABLED=0
 
 # The packages linked into the kernel image, vetted for its target too.
@@ -19,18 +23,25 @@ RACE_PKGS := ./sched/... ./mm/... ./dqdt/... ./cluster/... ./kernel/wait/... ./k
 # them on the kernel's 32-bit target (layouts, atomics).
 TARGET_PKGS := ./arch/mips32/... ./sched/... ./mm/... ./kernel/wait/... ./kernel/klog/... ./boot/cmdline/...
 
-.PHONY: all kernel run debug test test-host test-target test-boot vet soak deps figures clean
+.PHONY: all kernel run debug test test-host test-target test-boot vet soak deps debug-deps figures clean
 
 all: kernel
 
 kernel:
 	$(GO) run ./tools/run -build-only -o $(IMAGE)
 
+# tools/run refuses SMP, MEM and APPEND values QEMU's malta would not take or
+# would change silently, before building anything.
 run: deps
-	$(GO) run ./tools/run -smp $(SMP) -m $(MEM) -append "$(APPEND)"
+	@mkdir -p build
+	$(GO) build -o $(RUN) ./tools/run
+	$(RUN) -smp $(SMP) -m $(MEM) -append "$(APPEND)"
 
-debug: deps
-	$(GO) run ./tools/run -debug -smp $(SMP) -m $(MEM) -append "$(APPEND)"
+# QEMU waits for gdb-multiarch; tools/run prints the command that attaches it.
+debug: deps debug-deps
+	@mkdir -p build
+	$(GO) build -o $(RUN) ./tools/run
+	$(RUN) -debug -smp $(SMP) -m $(MEM) -append "$(APPEND)"
 
 test: deps vet test-host test-target test-boot
 
@@ -60,16 +71,25 @@ soak: deps
 figures: deps
 	$(GO) run ./tools/figures
 
-# QEMU and the tools the tests use, from Debian's packages, when missing.
-deps:
+# install installs, from Debian's packages, those of the command:package
+# pairs in $(1) whose command is missing.
+define install
 	@missing=""; \
-	command -v qemu-system-mipsel >/dev/null || missing="$$missing qemu-system-mips"; \
-	command -v qemu-mipsel >/dev/null || missing="$$missing qemu-user"; \
+	for p in $(1); do command -v $${p%%:*} >/dev/null || missing="$$missing $${p#*:}"; done; \
 	if [ -n "$$missing" ]; then \
 		echo "installing$$missing"; \
 		SUDO=""; [ "$$(id -u)" = 0 ] || SUDO=sudo; \
 		$$SUDO apt-get update && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y $$missing; \
 	fi
+endef
+
+# QEMU and the tools the tests use, when missing.
+deps:
+	$(call install,qemu-system-mipsel:qemu-system-mips qemu-mipsel:qemu-user)
+
+# The debugger make debug waits for, when missing.
+debug-deps:
+	$(call install,gdb-multiarch:gdb-multiarch)
 
 clean:
 	rm -rf build

@@ -19,6 +19,8 @@ import (
 	"sync/atomic"
 	"syscall"
 	"time"
+
+	"almos/boot/cmdline"
 )
 
 // Toolchain settings of the image: the stock Go toolchain, 32-bit MIPS
@@ -104,6 +106,38 @@ type Config struct {
 	// (a prompt), as a person would type.
 	InputAfter string
 	Extra      []string
+	// AllowLongAppend lets Check pass an Append longer than MaxAppend,
+	// for tests of what the kernel does with a line QEMU cuts short.
+	AllowLongAppend bool
+}
+
+// MaxAppend is the longest -append QEMU's malta hands the kernel whole (its
+// boot loader keeps 255 bytes; the kernel cannot tell a line of 255 from a
+// cut one, so it refuses both).
+const MaxAppend = cmdline.MaxLen
+
+// MaxSMP and MaxMemMB bound what malta takes: 16 cores (the kernel's limit
+// as well) and 2 GiB of RAM.
+const (
+	MaxSMP   = 16
+	MaxMemMB = 2048
+)
+
+// Check reports, in one line, what in c QEMU's malta would not take or
+// would silently change: an Append longer than MaxAppend (unless
+// AllowLongAppend), a core count or RAM size out of range. Zero SMP and
+// MemMB mean the defaults.
+func (c Config) Check() error {
+	if len(c.Append) > MaxAppend && !c.AllowLongAppend {
+		return fmt.Errorf("the kernel command line is %d bytes; QEMU's malta passes at most %d whole (it cuts the rest silently)", len(c.Append), MaxAppend)
+	}
+	if c.SMP < 0 || c.SMP > MaxSMP {
+		return fmt.Errorf("%d cores: malta takes 1 to %d", c.SMP, MaxSMP)
+	}
+	if c.MemMB < 0 || c.MemMB > MaxMemMB {
+		return fmt.Errorf("%d MiB of RAM: malta takes 1 to %d", c.MemMB, MaxMemMB)
+	}
+	return nil
 }
 
 // Args returns QEMU's command line for c.
@@ -165,8 +199,12 @@ func (l *lockedBuffer) String() string {
 // thread dump before QEMU is killed.
 var DumpGrace = 3 * time.Second
 
-// Run boots c non-interactively and collects the console.
+// Run boots c non-interactively and collects the console. A c that Check
+// refuses is not booted.
 func Run(ctx context.Context, c Config) (Result, error) {
+	if err := c.Check(); err != nil {
+		return Result{}, err
+	}
 	if err := Available(); err != nil {
 		return Result{}, err
 	}

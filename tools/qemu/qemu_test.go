@@ -48,3 +48,29 @@ func TestRunHang(t *testing.T) {
 		t.Errorf("the console did not get ^\\ at the timeout: %q", r.Output)
 	}
 }
+
+func TestCheck(t *testing.T) {
+	long := strings.Repeat("loglevel=info ", 20)
+	for _, c := range []struct {
+		cfg  Config
+		want string // fragment of the error, "" for none
+	}{
+		{Config{}, ""},
+		{Config{SMP: 16, MemMB: 2048, Append: long[:MaxAppend]}, ""},
+		{Config{Append: long}, "the kernel command line is 280 bytes; QEMU's malta passes at most 254 whole"},
+		{Config{Append: long, AllowLongAppend: true}, ""},
+		{Config{SMP: 17}, "17 cores: malta takes 1 to 16"},
+		{Config{SMP: -1}, "-1 cores"},
+		{Config{MemMB: 4096}, "4096 MiB of RAM: malta takes 1 to 2048"},
+	} {
+		err := c.cfg.Check()
+		if c.want == "" && err != nil || c.want != "" && (err == nil || !strings.Contains(err.Error(), c.want)) {
+			t.Errorf("Check(%+v) = %v, want %q", c.cfg, err, c.want)
+		}
+	}
+	// Run refuses what Check refuses, before starting QEMU.
+	fakeQEMU(t, "echo booted; exit 0")
+	if _, err := Run(context.Background(), Config{Kernel: "k.elf", Append: long}); err == nil {
+		t.Error("Run booted a command line QEMU would cut")
+	}
+}
