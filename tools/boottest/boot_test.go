@@ -243,10 +243,14 @@ func TestCommandLineMistakes(t *testing.T) {
 		want   []string
 	}{
 		{"tset=all", 4, []string{`cmdline: "tset=all": unknown key (known keys: test shell cpus`, "the mistakes above stop the boot", "test=", "clusters="}},
-		{"cpus=four test=panic", 4, []string{`cmdline: "cpus=four": not a decimal number; cpus takes a number from Min to Max (1..16)`}},
+		{"cpus=four test=panic", 4, []string{`cmdline: "cpus=four": not a decimal number; cpus takes a number from 1 to 16` + "\r\n"}},
 		{"mem=12Q test=panic", 4, []string{`cmdline: "mem=12Q": not a size`}},
+		// The runtime would take a malformed GOGC for 100: the boot stops.
+		{"gogc=abc gogc=99999999999999999999 test=panic", 4, []string{
+			`cmdline: "gogc=abc": neither a decimal number nor an accepted word; gogc takes a number from 0 to 2147483647, or off`,
+			`cmdline: "gogc=99999999999999999999": out of range`}},
 		// A tuning mistake falls back to the default and the boot goes on.
-		{"slice=0 test=panic", 0, []string{`cmdline: "slice=0": out of range; slice takes a number from Min to Max (1..1000); using the default 10`, "--- PASS: panic"}},
+		{"slice=0 test=panic", 0, []string{`cmdline: "slice=0": out of range; slice takes a number from 1 to 1000; using the default 10`, "--- PASS: panic"}},
 	} {
 		r := boot(t, qemu.Config{Append: c.line})
 		if r.Status != c.status {
