@@ -11,8 +11,10 @@
 //
 // Ownership rule: only the owner core touches its run queues and timer queue
 // (in trap context, interrupts off, so no lock is needed). Other cores reach a
-// core only through its inbox, a lock-free stack drained by the owner.
+// core only through its inbox, a lock-free stack drained by the owner; the
+// one thing they read is the length of its run queues (Ready), an atomic
+// snapshot.
 //
-// Trap-safe: no allocation, no blocking, no Go pointers stored; the inbox and
-// the wait token are sync/atomic operations.
+// Trap-safe: no allocation, no blocking, no Go pointers stored; the inbox, the
+// wait token and the queue lengths are sync/atomic operations.
 package sched
