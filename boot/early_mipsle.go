@@ -53,6 +53,10 @@ const (
 
 func imageBounds() (start, end uintptr)
 
+// tooSmallText is the line _kentry prints on a machine whose RAM cannot hold
+// the image (data in entry_mipsle.s; never called).
+func tooSmallText()
+
 func block(id uint32) *mips32.Block {
 	base := (uintptr(unsafe.Pointer(&blockMem[0])) + mips32.BlockSize - 1) &^ (mips32.BlockSize - 1)
 	return (*mips32.Block)(kmem.Ptr(base + uintptr(id)*mips32.BlockSize))
@@ -297,6 +301,7 @@ func early() uintptr {
 		l.S("early boot: no symbol table: ").S(err.Error()).Print()
 	}
 	l.S("\nALMOS ").S(Version).S(": Advanced Locality Management Operating System, in Go").Print()
+	checkRAM()
 
 	// The CPS: a Coherence Manager at the address CMGCRBase names means
 	// several cores and a GIC.
@@ -366,7 +371,7 @@ func early() uintptr {
 	kmem.Image = kmem.Range{Start: Boot.ImageStart, End: Boot.ImageEnd}
 	ram := Boot.RAMBytes
 	if v, ok := cmdline.Get(Boot.Cmdline, "mem"); ok {
-		if n, ok := cmdline.ParseSize(v); ok && n >= 16<<20 && uint64(n) < ram {
+		if n, ok := cmdline.ParseSize(v); ok && n >= cmdline.MinRAM && uint64(n) < ram {
 			ram = uint64(n)
 		}
 	}
@@ -455,7 +460,9 @@ func early() uintptr {
 	cpu.Online.Store(1)
 	if hasCM {
 		diag.StopOthers = stopOthers
-		bringUp(cpusWanted())
+		// Not more than the topology holds (fewer only when the boot is
+		// to stop at main because the mesh does not fit).
+		bringUp(min(cpusWanted(), clusters.Topo.NumCores()))
 	}
 	Boot.Online = int(cpu.Online.Load())
 
@@ -485,6 +492,19 @@ func early() uintptr {
 	c0.Reschedule()
 	mips32.SetStatus(mips32.Status()&^mips32.StatusIMs | mips32.StatusIM0<<7 | mips32.StatusIM0<<2 | mips32.StatusIE)
 	return sp
+}
+
+// checkRAM stops the boot of a machine with less RAM than the kernel needs,
+// with one line saying how much it has and how much it needs. (A machine
+// whose RAM cannot even hold the image is stopped by _kentry.)
+func checkRAM() {
+	if Boot.RAMBytes >= cmdline.MinRAM {
+		return
+	}
+	var l klog.Line
+	l.S("early boot: ").U(Boot.RAMBytes >> 20).S(" MiB of RAM found; ALMOS needs at least ").U(cmdline.MinRAM >> 20).
+		S(" MiB (QEMU -m ").U(cmdline.MinRAM >> 20).S("); powering off with status ").D(diag.StatusTooSmall).Print()
+	PowerOff(diag.StatusTooSmall)
 }
 
 // earlyFrame receives the registers of an exception in early boot.

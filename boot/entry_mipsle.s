@@ -16,6 +16,16 @@ TEXT _kentry(SB),NOSPLIT|NOFRAME,$0
 	MOVW	R5, ·loaderArgs+4(SB)
 	MOVW	R6, ·loaderArgs+8(SB)
 	MOVW	R7, ·loaderArgs+12(SB)
+	// A machine whose RAM ends before the image does (QEMU -m 4) would run
+	// into a bss and a boot stack that are not there: say so on the UART
+	// and power off. a3 is the loader's low RAM size (0: not given).
+	BEQ	R7, R0, sizeok
+	MOVW	$runtime·end(SB), R8
+	MOVW	$0x1fffffff, R9
+	AND	R9, R8
+	SUBU	R8, R7, R9
+	BLTZ	R9, toosmall
+sizeok:
 	// The boot stack, and a fake g describing it so that the stack
 	// checks of the Go code of early boot work before the runtime exists.
 	MOVW	$·bootStack(SB), R8
@@ -36,6 +46,34 @@ TEXT _kentry(SB),NOSPLIT|NOFRAME,$0
 
 secondary:
 	JMP	·secondaryEntry(SB)
+
+toosmall:
+	MOVW	$·tooSmallText(SB), R8
+	MOVW	$0xb80003f8, R10       // malta's 16550: THR, LSR at +5
+putc:
+	MOVBU	0(R8), R11
+	BEQ	R11, R0, off
+txwait:
+	MOVBU	5(R10), R12
+	AND	$0x20, R12             // LSR.THRE
+	BEQ	R12, R0, txwait
+	MOVB	R11, 0(R10)
+	ADDU	$1, R8
+	JMP	putc
+off:
+	// Semihosting (a0 = -1 from QEMU's loader): exit with status 5,
+	// diag.StatusTooSmall. Else reset the board (QEMU with -no-reboot
+	// exits).
+	MOVW	$-1, R9
+	BNE	R4, R9, reset
+	MOVW	$5, R4
+	MOVW	$1, R25
+	WORD	$0x7000007f            // sdbbp 1: UHI exit
+reset:
+	MOVW	$0xbf000500, R9        // malta's board reset register
+	MOVW	$0x42, R10
+	MOVW	R10, 0(R9)
+	JMP	0(PC)
 
 // secondaryEntry is where a core other than 0 waits: cores 1-7 arrive from
 // the reset stub the CPC starts them at, cores 8-15 from QEMU's boot loader.
@@ -74,3 +112,37 @@ TEXT ·kentry(SB),NOSPLIT,$0-4
 	MOVW	$_kentry(SB), R1
 	MOVW	R1, ret+0(FP)
 	RET
+
+// tooSmallText is the line _kentry prints when RAM ends before the image
+// does (NUL-terminated bytes, little-endian words). It sits in the text
+// segment, which is loaded below the data, so that it is there when the
+// data and bss are not. boot's TestTooSmallText checks that it names
+// cmdline.MinRAM.
+TEXT ·tooSmallText(SB),NOSPLIT|NOFRAME,$0
+	WORD	$0x4c410a0d
+	WORD	$0x3a534f4d
+	WORD	$0x65687420
+	WORD	$0x72656b20
+	WORD	$0x206c656e
+	WORD	$0x67616d69
+	WORD	$0x6f642065
+	WORD	$0x6e207365
+	WORD	$0x6620746f
+	WORD	$0x69207469
+	WORD	$0x6874206e
+	WORD	$0x6d207369
+	WORD	$0x69686361
+	WORD	$0x7327656e
+	WORD	$0x4d415220
+	WORD	$0x4c41203b
+	WORD	$0x20534f4d
+	WORD	$0x6465656e
+	WORD	$0x74612073
+	WORD	$0x61656c20
+	WORD	$0x33207473
+	WORD	$0x694d2032
+	WORD	$0x51282042
+	WORD	$0x20554d45
+	WORD	$0x33206d2d
+	WORD	$0x0a0d2932
+	WORD	$0x00000000

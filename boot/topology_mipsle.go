@@ -4,6 +4,7 @@ import (
 	"almos/boot/cmdline"
 	"almos/cluster"
 	"almos/kernel/clusters"
+	"almos/kernel/diag"
 	"almos/kernel/klog"
 	"almos/kernel/thread"
 	"almos/mm"
@@ -38,12 +39,15 @@ func topoSpec() cluster.Spec {
 // Machine is what the topology is computed for (the cores planned, the RAM
 // managed, as window addresses).
 func Machine(cores int, ram uint64) cluster.Machine {
-	return cluster.Machine{Cores: cores, RAMBase: windowBase, RAMSize: ram, MinBank: minBank}
+	// The buddy allocator of a bank needs its 4 MiB blocks aligned.
+	return cluster.Machine{Cores: cores, RAMBase: windowBase, RAMSize: ram, MinBank: minBank, AlignBanks: true}
 }
 
 // topology computes the mesh for the command line, falling back to the
 // default one (and stopping the boot later) when it is impossible, or when
-// cluster 0's bank cannot hold the kernel image as well.
+// cluster 0's bank cannot hold the kernel image as well. The fallback is
+// only a way to reach the runtime, which explains the problem; when even the
+// default mesh cannot be cut, a single cluster is used for that.
 func topology(cores int, ram uint64, reserved0 uintptr) cluster.Topology {
 	m := Machine(cores, ram)
 	t, ok := cluster.Make(topoSpec(), m)
@@ -53,31 +57,63 @@ func topology(cores int, ram uint64, reserved0 uintptr) cluster.Topology {
 	if !ok {
 		topoProblem = true
 		t, ok = cluster.Make(cluster.Spec{}, m)
+		if !ok || t.Bank(0).Size < uint64(reserved0)+minBank {
+			t, ok = cluster.Make(cluster.Spec{X: 1, Y: 1, CoresPerCluster: cluster.MaxCoresPerCluster}, Machine(min(cores, cluster.MaxCoresPerCluster), ram))
+		}
 		if !ok {
-			halt("early boot: no topology fits this machine")
+			halt("early boot: not even one cluster fits this machine")
 		}
 	}
 	return t
 }
 
-// TopologyError explains, after the runtime started, why the requested
-// topology was refused ("" if it was not).
-func TopologyError() string {
+// TopologyError explains, after the runtime started, why the topology was
+// refused ("" if it was not), and the status to power off with: a mesh the
+// command line asked for is a command-line mistake; the default mesh not
+// fitting means the machine has too little RAM for its cores.
+func TopologyError() (string, int) {
 	if !topoProblem {
-		return ""
+		return "", 0
 	}
-	m := Machine(Boot.Online, Boot.UsedRAM)
-	t, err := cluster.New(topoSpec(), m)
+	status := diag.StatusBadCmdline
+	spec := topoSpec()
+	if spec == (cluster.Spec{}) {
+		status = diag.StatusTooSmall
+	}
+	m := Machine(1, Boot.UsedRAM)
+	if hasCPS {
+		m.Cores = cpusWanted()
+	}
+	t, err := cluster.New(spec, m)
 	if err != nil {
-		return err.Error()
+		return err.Error(), status
 	}
-	return "cluster: cluster 0's bank of " + sizeText(t.Bank(0).Size) + " cannot hold the kernel image and a working bank (" +
-		sizeText(uint64(Boot.ImageEnd-0x80000000)+minBank) + " needed); use fewer clusters or more memory"
+	// Banks are equal and 4 MiB-aligned: each must hold what cluster 0's
+	// holds.
+	need := uint64(Boot.ImageEnd-0x80000000) + minBank
+	n := uint64(t.NumClusters())
+	total := n * ((need + cluster.LargeAlign - 1) &^ (cluster.LargeAlign - 1))
+	var l klog.Line
+	l.S("cluster: cluster 0's bank of ").S(sizeText(t.Bank(0).Size)).S(" cannot hold the kernel image and a working bank (").
+		S(sizeText(need)).S(" needed); ").U(n).S(" clusters need at least ").U(total >> 20).S(" MiB of RAM: ")
+	if status == diag.StatusTooSmall {
+		l.S("give QEMU more memory, or fewer cores (cpus=) or a smaller mesh (clusters=)")
+	} else {
+		l.S("use fewer clusters or more memory")
+	}
+	return string(l.Bytes()), status
 }
 
+// sizeText formats n bytes as MiB with one decimal, rounded up, so that a
+// size needed is never shown smaller than it is.
 func sizeText(n uint64) string {
 	var l klog.Line
-	l.U(n >> 20).S(" MiB")
+	tenths := (n*10 + 1<<20 - 1) >> 20
+	l.U(tenths / 10)
+	if tenths%10 != 0 {
+		l.S(".").U(tenths % 10)
+	}
+	l.S(" MiB")
 	return string(l.Bytes())
 }
 

@@ -91,6 +91,9 @@ type Machine struct {
 	// MinBank is the smallest bank a cluster can boot with (kernel image,
 	// heap, stacks); zero means one page.
 	MinBank uint64
+	// AlignBanks asks for banks aligned to LargeAlign whatever that wastes
+	// (a page allocator whose largest blocks must be aligned needs it).
+	AlignBanks bool
 }
 
 // Bank is a physical memory range [Base, Base+Size).
@@ -245,7 +248,7 @@ func (t *Topology) splitRAM(m Machine) problem {
 	}
 	first, size := banks(PageSize)
 	t.align = PageSize
-	if f4, s4 := banks(LargeAlign); s4 > 0 && s4*16 >= size*15 {
+	if f4, s4 := banks(LargeAlign); m.AlignBanks || s4 > 0 && s4*16 >= size*15 {
 		first, size, t.align = f4, s4, LargeAlign
 	}
 	minBank := m.MinBank

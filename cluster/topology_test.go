@@ -326,3 +326,28 @@ func TestMakeAgreesWithNewAndAllocatesNothing(t *testing.T) {
 		t.Fatalf("Make allocates %v times", n)
 	}
 }
+
+// TestAlignBanks: a machine whose allocators need 4 MiB-aligned banks gets
+// them even when that wastes more than 1/16 of RAM (52 MiB over 4 clusters:
+// 12 MiB banks, not 13).
+func TestAlignBanks(t *testing.T) {
+	const mib = 1 << 20
+	m := Machine{Cores: 16, RAMBase: 0x40000000, RAMSize: 52 * mib, MinBank: 8 * mib}
+	top, err := New(Spec{}, m)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if b := top.Bank(1); b.Base%LargeAlign == 0 {
+		t.Fatalf("without AlignBanks bank 1 at %#x: expected a page-aligned split here", b.Base)
+	}
+	m.AlignBanks = true
+	top, err = New(Spec{}, m)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for id := 0; id < top.NumClusters(); id++ {
+		if b := top.Bank(id); b.Base%LargeAlign != 0 || b.Size != 12*mib {
+			t.Errorf("bank %d: %#x +%#x, want 4 MiB-aligned 12 MiB", id, b.Base, b.Size)
+		}
+	}
+}

@@ -42,6 +42,12 @@ type Option struct {
 	Help     string
 }
 
+// MinRAM is the least RAM the kernel boots with and runs its tests in: the
+// image and low memory take 5 MiB, each cluster's bank needs its allocator
+// and descriptors, and the Go runtime grows its heap 4 MiB at a time in a
+// direct map. Early boot refuses a machine with less (and mem= below it).
+const MinRAM = 32 << 20
+
 // Options is the table of known keys.
 var Options = []Option{
 	{Key: "test", Kind: List, OnError: Stop, Help: "run the in-kernel tests named (or all), print them in go test -v form, then power off with 0 if all passed, 1 if not"},
@@ -49,7 +55,7 @@ var Options = []Option{
 	{Key: "cpus", Kind: Int, Min: 1, Max: 16, OnError: Stop, Help: "bring up at most this many cores"},
 	{Key: "clusters", Kind: Mesh, Min: 1, Max: 16, OnError: Stop, Help: "the cluster mesh, XxY (default: 4 cores per cluster, as square as possible)"},
 	{Key: "cores-per-cluster", Kind: Int, Min: 1, Max: 4, OnError: Stop, Help: "cores in each cluster (default 4)"},
-	{Key: "mem", Kind: Size, Min: 16 << 20, Max: 1 << 30, OnError: Stop, Help: "use at most this much RAM (e.g. 64M)"},
+	{Key: "mem", Kind: Size, Min: MinRAM, Max: 1 << 30, OnError: Stop, Help: "use at most this much RAM (e.g. 64M)"},
 	{Key: "gomaxprocs", Kind: Int, Min: 1, Max: 256, OnError: Stop, Help: "GOMAXPROCS for the kernel's Go runtime (default: the number of cores)"},
 	{Key: "godebug", Kind: String, OnError: Stop, Help: "GODEBUG for the kernel's Go runtime"},
 	{Key: "gotraceback", Kind: Enum, Values: "none|single|all|system|crash", Default: "crash", OnError: Default, Help: "GOTRACEBACK for the kernel's Go runtime"},

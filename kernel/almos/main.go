@@ -30,10 +30,14 @@ func main() {
 		printOptions()
 		powerOff(diag.StatusBadCmdline)
 	}
-	if msg := boot.TopologyError(); msg != "" {
+	if msg, status := boot.TopologyError(); msg != "" {
 		fmt.Println(msg)
-		fmt.Println("cmdline: the topology asked for is impossible; the boot stops")
-		powerOff(diag.StatusBadCmdline)
+		if status == diag.StatusBadCmdline {
+			fmt.Println("cmdline: the topology asked for is impossible; the boot stops")
+		} else {
+			fmt.Println("the machine has too little RAM for its cores; the boot stops")
+		}
+		powerOff(status)
 	}
 	if names, ok := cmdline.Get(line, "test"); ok {
 		os.Exit(runTests(names))

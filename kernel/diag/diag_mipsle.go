@@ -24,6 +24,7 @@ const (
 	StatusGoFatal     = 2 // the Go runtime's own exit code after a fatal error
 	StatusKernelFault = 3
 	StatusBadCmdline  = 4
+	StatusTooSmall    = 5 // the machine lacks what the kernel needs to boot (RAM)
 )
 
 var (

@@ -19,6 +19,10 @@ const (
 	pageReserved = 2 // mapped PROT_NONE: held, not yet zeroed
 )
 
+// minReservation (pages) is the largest PROT_NONE reservation always
+// granted: the Go runtime's 4 MiB heap arena plus 4 MiB to align it.
+const minReservation = 8 << 20 >> mm.PageShift
+
 const (
 	protNone  = 0
 	mapShared = 0x1
@@ -141,6 +145,21 @@ func undoClaims(first, upto uintptr) {
 }
 
 func sysMmap(c *cpu.CPU, t *thread.Thread) (uint32, Errno) {
+	r, e := mmap(c, t)
+	if Debug {
+		var l klog.Line
+		l.S("mm: mmap(").X(arg(t, 0)).S(", ").X(arg(t, 1)).S(", prot ").U(uint64(arg(t, 2))).S(", flags ").X(arg(t, 3)).S(") = ")
+		if e != 0 {
+			l.S("-").U(uint64(e))
+		} else {
+			l.X(r)
+		}
+		l.Print()
+	}
+	return r, e
+}
+
+func mmap(c *cpu.CPU, t *thread.Thread) (uint32, Errno) {
 	addr, length, prot, flags := uintptr(arg(t, 0)), uintptr(arg(t, 1)), arg(t, 2), arg(t, 3)
 	fd, ok := stackArg(t, 4)
 	if !ok {
@@ -160,11 +179,13 @@ func sysMmap(c *cpu.CPU, t *thread.Thread) (uint32, Errno) {
 	if fixed && addr&(mm.PageSize-1) != 0 {
 		return 0, EINVAL
 	}
-	if prot == protNone && !fixed && n > VM.npages/4 {
+	if prot == protNone && !fixed && n > VM.npages/4 && n > minReservation {
 		// A reservation of address space costs real pages in a direct
 		// map. The Go runtime asks for 512, 256 or 128 MiB up front and,
 		// refused, grows its heap 4 MiB at a time: leave the memory to
-		// everything else.
+		// everything else. Each of those steps reserves 8 MiB (an arena
+		// and its alignment slack, the excess unmapped at once), which a
+		// small machine must grant.
 		VM.RefusedReservations++
 		return 0, ENOMEM
 	}
