@@ -43,7 +43,10 @@ type Manager struct {
 	Spilled atomic.Uint32
 	Lent    atomic.Uint32
 
-	reported [dqdt.Orders]uint32
+	// reporting serialises Report: any core of the cluster may report, and
+	// the reports must reach the tree in the order their counts were read.
+	reporting atomic.Uint32
+	reported  [dqdt.Orders]uint32
 }
 
 // Init sets up cluster id's manager for topology topo. reserved bytes at the
@@ -79,8 +82,15 @@ func (m *Manager) Owns(addr uintptr) bool {
 }
 
 // Report gives the DQDT the bank's free blocks per order, if they changed
-// since the last report.
+// since the last report. Several cores may report at once (a spill, the
+// periodic tick): one at a time, so that a report read earlier never lands
+// after a later one and leaves the tree stale while the last-reported counts
+// say it is current. The wait is for one short report; callers run in trap
+// context, where the holder cannot be preempted.
 func (m *Manager) Report(t *dqdt.Tree) {
+	for !m.reporting.CompareAndSwap(0, 1) {
+	}
+	defer m.reporting.Store(0)
 	st := m.Pages.Stats()
 	var free [dqdt.Orders]uint32
 	changed := false
