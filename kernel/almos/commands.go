@@ -64,7 +64,7 @@ func cmdCPUs(s *shell.Shell, _ []string) error {
 		return err
 	}
 	clk, _ := kapi.ReadClock()
-	fmt.Fprintf(s.Out, "%d cores (%s, CP0 Count %d kHz)\n", len(cpus), boot.Boot.CPUModel, clk.CountHz/1000)
+	fmt.Fprintf(s.Out, "%s (%s, CP0 Count %d kHz)\n", count(len(cpus), "core"), boot.Boot.CPUModel, clk.CountHz/1000)
 	fmt.Fprintf(s.Out, "%4s %-7s %6s %5s %10s %10s %9s %10s %8s %6s %10s\n", "core", "state", "thread", "ready", "traps", "syscalls", "irqs", "switches", "preempt", "idle", "bring-up")
 	for _, c := range cpus {
 		state := "offline"
@@ -145,8 +145,8 @@ func cmdLog(s *shell.Shell, _ []string) error {
 
 func cmdVersion(s *shell.Shell, _ []string) error {
 	b := &boot.Boot
-	fmt.Fprintf(s.Out, "ALMOS %s, %s, board %s (%s), %d cores, %d MiB RAM\ncommand line: %q\n",
-		boot.Version, runtime.Version(), b.Board, b.CPUModel, b.Cores, b.RAMBytes>>20, b.Cmdline)
+	fmt.Fprintf(s.Out, "ALMOS %s, %s, board %s (%s), %s, %d MiB RAM\ncommand line: %q\n",
+		boot.Version, runtime.Version(), b.Board, b.CPUModel, count(b.Cores, "core"), b.RAMBytes>>20, b.Cmdline)
 	return nil
 }
 
@@ -197,7 +197,7 @@ func cmdClusters(s *shell.Shell, _ []string) error {
 	var loc kapi.Locality
 	kapi.ReadLocality(&loc)
 	scale := float64(loc.LoadScale)
-	fmt.Fprintf(s.Out, "%d clusters\n", len(cs))
+	fmt.Fprintf(s.Out, "%s\n", count(len(cs), "cluster"))
 	fmt.Fprintf(s.Out, "%7s %6s %-8s %-22s %9s %9s %7s %-18s %7s %5s\n", "cluster", "(x,y)", "cores", "bank", "free MiB", "of MiB", "threads", "core loads", "spilled", "lent")
 	for _, c := range cs {
 		cores := fmt.Sprintf("%d-%d", c.FirstCore, c.FirstCore+c.NCores-1)
@@ -211,8 +211,8 @@ func cmdClusters(s *shell.Shell, _ []string) error {
 		fmt.Fprintf(s.Out, "%7d %6s %-8s %#010x-%#010x %9d %9d %7d %-18s %7d %5d\n", c.ID, fmt.Sprintf("(%d,%d)", c.X, c.Y), cores,
 			c.BankBase, c.BankBase+c.BankSize-1, c.FreePages*4>>10, c.TotalPages*4>>10, c.Threads, loads, c.Spilled, c.Lent)
 	}
-	fmt.Fprintf(s.Out, "placement: %d threads in the creator's cluster, %d elsewhere; %d page runs spilled to another bank; %d pulls by idle cores, %d answered, %d across clusters\n",
-		loc.PlacedLocal, loc.PlacedRemote, loc.Spills, loc.Pulls, loc.PullsAnswered, loc.PulledRemote)
+	fmt.Fprintf(s.Out, "placement: %s in the creator's cluster, %d elsewhere; %s spilled to another bank; %s by idle cores, %d answered, %d across clusters\n",
+		count(int(loc.PlacedLocal), "thread"), loc.PlacedRemote, count(int(loc.Spills), "page run"), count(int(loc.Pulls), "pull"), loc.PullsAnswered, loc.PulledRemote)
 	return nil
 }
 
@@ -246,8 +246,8 @@ func cmdDQDT(s *shell.Shell, _ []string) error {
 			for k, b := range n.Free {
 				free += uint64(b) << uint(k)
 			}
-			fmt.Fprintf(s.Out, "%*s[%d,%d] %d clusters %d cores: %d threads, load %.1f (cluster min %.1f max %.1f), free %d MiB, free blocks",
-				2*int(top-l+1), "", n.I, n.J, n.Clusters, n.Cores, n.Threads, float64(n.Load)/scale, float64(n.MinLoad)/scale, float64(n.MaxLoad)/scale, free*4>>10)
+			fmt.Fprintf(s.Out, "%*s[%d,%d] %s %s: %s, load %.1f (cluster min %.1f max %.1f), free %d MiB, free blocks",
+				2*int(top-l+1), "", n.I, n.J, count(int(n.Clusters), "cluster"), count(int(n.Cores), "core"), count(int(n.Threads), "thread"), float64(n.Load)/scale, float64(n.MinLoad)/scale, float64(n.MaxLoad)/scale, free*4>>10)
 			for k, b := range n.Free {
 				if b != 0 {
 					fmt.Fprintf(s.Out, " %d:%d", k, b)
@@ -257,4 +257,12 @@ func cmdDQDT(s *shell.Shell, _ []string) error {
 		}
 	}
 	return nil
+}
+
+// count returns "1 thing" or "n things".
+func count(n int, thing string) string {
+	if n == 1 {
+		return "1 " + thing
+	}
+	return fmt.Sprintf("%d %ss", n, thing)
 }

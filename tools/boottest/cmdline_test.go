@@ -53,11 +53,12 @@ func (p pause) Read([]byte) (int, error) {
 // TestConsoleInput types what a new user might: an up arrow (history is not
 // kept: its escape sequence must not reach the line), poweroff with bad
 // arguments (an error, and the machine keeps running), ^\ while another
-// core prints (the dump comes out as one block), then poweroff 3.
+// core prints (the dump comes out as one block), the cluster commands with a
+// single cluster, then poweroff 3.
 func TestConsoleInput(t *testing.T) {
 	t.Parallel()
 	input := io.MultiReader(
-		strings.NewReader("\x1b[Aversion\r\x1bOA\x1b[1;5Cuptime\rpoweroff abc\rpoweroff 999\rpoweroff -1\rpoweroff 256\rpoweroff 1 2\r\x1cthreads\rhelp\rcpus\r"),
+		strings.NewReader("\x1b[Aversion\r\x1bOA\x1b[1;5Cuptime\rpoweroff abc\rpoweroff 999\rpoweroff -1\rpoweroff 256\rpoweroff 1 2\r\x1cthreads\rhelp\rcpus\rclusters\rdqdt\r"),
 		pause(5*time.Second),
 		strings.NewReader("poweroff 3\r"))
 	r := boot(t, qemu.Config{SMP: 2, MemMB: 128, Input: input, InputAfter: "almos> ", Timeout: 4 * time.Minute})
@@ -72,7 +73,9 @@ func TestConsoleInput(t *testing.T) {
 		`poweroff: the status must be a number from 0 to 255, not "-1"`,
 		`poweroff: the status must be a number from 0 to 255, not "256"`,
 		"poweroff: takes one argument at most (a status from 0 to 255), got 2",
-		"powering off, status 3")
+		"powering off, status 3",
+		// Counts of one are singular (2 cores make one cluster).
+		"\n1 cluster\r\n", "1 cluster 2 cores: ")
 	if strings.Contains(r.Output, "unknown command") {
 		t.Errorf("an escape sequence reached the shell's line:\n%s", tail(r.Output, 60))
 	}
