@@ -180,6 +180,12 @@ func sysStats(s *kapi.SysStats) {
 	}
 }
 
+// cpuInfo fills in each core's state for display. Other cores' fields are
+// read while their owners may be changing them: the result is a snapshot,
+// not a consistent cut. The queue lengths are atomic; a 64-bit counter,
+// written only by its own core, may read torn across a carry into its high
+// word, which a display can bear and an atomic read would not be worth (a
+// 64-bit atomic takes a lock on MIPS32).
 func cpuInfo(p uintptr, max int) int {
 	var ci kapi.CPUInfo
 	n := 0
