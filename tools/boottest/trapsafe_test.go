@@ -10,7 +10,7 @@ import (
 )
 
 // Packages whose code runs in trap context or before the Go runtime exists
-// (docs/design.md, "Trap context and the trap-safe rules"). Their compiled
+// (docs/design.md, "Traps and the trap-safe rules"). Their compiled
 // functions must not call into the runtime's allocator, channels, scheduler
 // or write barrier: with the trap stack's fake g those paths would fault (no
 // m), and a write barrier there would record pointers no collector tracks.
