@@ -94,20 +94,77 @@ func Counter() uint64 {
 // at 100 MHz); the kernel's keepalive timer reads the clock every second on
 // every core. For the result to be monotonic across cores, they must all
 // read the same counter (the GIC's, not each core's own CP0 Count).
+//
+// One wrong reading would cost a whole period: a value with the top bit
+// set read in the first half (an MMIO read that returned all ones, say)
+// advances halves, and the next true reading advances it again, 2^32
+// ticks ahead of the truth (43 s at 100 MHz). So a reading that would
+// advance halves is believed only when the next reading agrees with it
+// (at most MaxLag after it), and a reading more than MaxStep ahead of the
+// last one accepted, or more than MaxLag behind it, is read again. After
+// Confirm tries the reading is believed: the counter did leap (the host
+// stopped the machine for that long). A wrong reading in the right half
+// and less than MaxStep ahead can still be returned once; it moves the
+// state nowhere, so the next reading is right.
 type Wide32 struct {
 	halves uint32
+	last   uint32 // low 32 bits of the last reading accepted
+	primed uint32 // last holds a reading
 }
+
+const (
+	// MaxStep is the furthest ahead of the last accepted reading a new
+	// one is taken at once: 2^28 ticks (2.7 s at 100 MHz), well above
+	// the keepalive's period of 1 s.
+	MaxStep = 1 << 28
+	// MaxLag is how far behind the last accepted reading a new one may
+	// be (another core read the counter after this one and stored its
+	// reading first), and how far apart two readings may be to agree.
+	MaxLag = 1 << 24
+	// Confirm is how many tries a reading gets to look plausible.
+	Confirm = 16
+)
 
 // Read returns the 64-bit value of the counter read reads. The state is
 // loaded before the counter is read, so the counter is never behind it.
 func (w *Wide32) Read(read func() uint32) uint64 {
 	h := atomic.LoadUint32(&w.halves)
 	lo := read()
+	if atomic.LoadUint32(&w.primed) != 0 {
+		for i := 0; i < Confirm; i++ {
+			if !plausible(lo, atomic.LoadUint32(&w.last)) {
+				h = atomic.LoadUint32(&w.halves)
+				lo = read()
+				continue
+			}
+			if lo>>31 == h&1 {
+				break
+			}
+			// A reading in the next half moves the state: believe it
+			// only if the next reading agrees.
+			next := read()
+			if next-lo <= MaxLag {
+				lo = next
+				break
+			}
+			h = atomic.LoadUint32(&w.halves)
+			lo = read()
+		}
+	}
 	if lo>>31 != h&1 {
 		atomic.CompareAndSwapUint32(&w.halves, h, h+1)
 		h++
 	}
+	atomic.StoreUint32(&w.last, lo)
+	atomic.StoreUint32(&w.primed, 1)
 	return uint64(h>>1)<<32 | uint64(lo)
+}
+
+// plausible reports whether reading lo may follow the accepted reading
+// last: at most MaxStep ahead of it or MaxLag behind it.
+func plausible(lo, last uint32) bool {
+	d := lo - last
+	return d <= MaxStep || d >= uint32(1<<32-MaxLag)
 }
 
 // UnixFromCivil converts a UTC calendar date and time to seconds since

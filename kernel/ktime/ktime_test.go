@@ -58,8 +58,11 @@ func TestWide32Concurrent(t *testing.T) {
 	var w Wide32
 	var counter atomic.Uint64 // the "hardware": 64 bits, of which 32 are visible
 	const readers = 4
-	const rounds = 5000
-	const stride = 1<<28 + 7 // readers*stride < 2^31
+	const rounds = 20000
+	// Each call of read moves the counter by stride: a Read may call it
+	// twice (a reading in the next half is confirmed by the next one),
+	// and two readings agree when they are at most MaxLag apart.
+	const stride = 1<<22 + 7
 	var wg sync.WaitGroup
 	start := make([]chan struct{}, readers)
 	errs := make(chan string, readers*rounds)
@@ -95,7 +98,7 @@ func TestWide32Concurrent(t *testing.T) {
 	for e := range errs {
 		t.Fatal(e)
 	}
-	if h := counter.Load() >> 32; h < 1000 {
+	if h := counter.Load() >> 32; h < 50 {
 		t.Fatalf("only %d wraps exercised", h)
 	}
 }
@@ -124,5 +127,84 @@ func TestClock(t *testing.T) {
 	}
 	if Wall() != 6.5e9 {
 		t.Fatalf("Wall = %d", Wall())
+	}
+}
+
+// The boot's switch to the shared counter: early boot reads the counter
+// once (now), back-dates the origin by the time since entry measured in
+// CP0 Count ticks (since), and from then on the clock is the widened
+// counter minus that origin. Started at every point around the counter's
+// half and full wraps, and with the back-dating reaching across them, the
+// clock must read exactly the time elapsed since entry, through several
+// wraps, read by several "cores" at once.
+func TestWide32BootSwitch(t *testing.T) {
+	points := []uint32{0, 1, 1 << 20, 1<<31 - 1, 1 << 31, 1<<31 + 1, 0xffffffff, 0xfffffff0, 0x7ffffff0}
+	for _, start := range points {
+		for _, since := range []uint64{0, 1, 1 << 24, 1 << 31, uint64(start) + 5} {
+			var w Wide32
+			hw := uint64(start) // the hardware counter, its low 32 bits visible
+			read := func() uint32 { return uint32(hw) }
+			now := w.Read(read)
+			base := now - since
+			elapsed := func() uint64 { return hw - uint64(start) + since }
+			for step := 0; step < 40; step++ {
+				hw += 1<<28 + uint64(step)*4099 // under MaxStep, several per wrap
+				for core := 0; core < 3; core++ {
+					if got := w.Read(read) - base; got != elapsed() {
+						t.Fatalf("start %#x since %#x step %d: clock %#x, want %#x", start, since, step, got, elapsed())
+					}
+				}
+			}
+		}
+	}
+}
+
+// One wrong reading of the counter (all ones, zero, or anything in the
+// wrong half) at any point of its period must not move the clock for good:
+// the next true reading is exact. A wrong reading that crosses into the
+// other half, or lies more than MaxStep ahead (MaxLag behind), is never
+// returned. Before the
+// check, a single all-ones reading in the first half put the clock 2^32
+// ticks (43 s at 100 MHz) ahead for good.
+func TestWide32WrongReading(t *testing.T) {
+	for _, bad := range []uint32{0xffffffff, 0x80000000, 0x7fffffff, 0, 0x12345678} {
+		for start := uint64(0); start < 1<<32-1<<20; start += 1<<24 + 12345 {
+			var w Wide32
+			hw := start
+			w.Read(func() uint32 { return uint32(hw) })
+			last := uint32(hw)
+			hw += 1 << 20
+			once := true
+			got := w.Read(func() uint32 {
+				if once {
+					once = false
+					return bad
+				}
+				return uint32(hw)
+			})
+			sameHalf := bad>>31 == uint32(hw)>>31
+			if got != hw && !(sameHalf && plausible(bad, last) && got == hw&^0xffffffff|uint64(bad)) {
+				t.Fatalf("bad reading %#x at counter %#x: clock %#x", bad, hw, got)
+			}
+			for i := 0; i < 3; i++ {
+				hw += 1 << 27
+				if got := w.Read(func() uint32 { return uint32(hw) }); got != hw {
+					t.Fatalf("bad reading %#x at counter %#x: later %#x, want %#x", bad, hw, got, hw)
+				}
+			}
+		}
+	}
+}
+
+// A real leap (the machine stopped for longer than MaxStep) is believed
+// once it reads the same way Confirm times.
+func TestWide32RealLeap(t *testing.T) {
+	var w Wide32
+	hw := uint64(100)
+	read := func() uint32 { return uint32(hw) }
+	w.Read(read)
+	hw += 1 << 30 // 10.7 s at 100 MHz, past MaxStep but under half a period
+	if got := w.Read(read); got != hw {
+		t.Fatalf("after a leap of 2^30: %#x, want %#x", got, hw)
 	}
 }

@@ -150,6 +150,14 @@ func TestSMP(t *testing.T) {
 			if m := regexp.MustCompile(`work units per core: \[([0-9 ]+)\]`).FindStringSubmatch(r.Output); m == nil || len(strings.Fields(m[1])) != smp {
 				t.Errorf("per-core work counts missing or not %d: %v", smp, m)
 			}
+			// The boot clock once leapt by a whole 32-bit wrap of the GIC
+			// counter (43 s at 100 MHz) at -smp 16: early boot takes well
+			// under a second of guest time even on a loaded host.
+			if m := regexp.MustCompile(`early boot done in ([0-9.]+) ms`).FindStringSubmatch(r.Output); m == nil {
+				t.Errorf("no early-boot time in the log")
+			} else if ms, _ := strconv.ParseFloat(m[1], 64); ms > 20000 {
+				t.Errorf("early boot done in %s ms: the clock leapt", m[1])
+			}
 		})
 	}
 }
