@@ -38,7 +38,21 @@ var (
 	symbolsOK bool
 
 	dying atomic.Uint32
+
+	// goFatalAs, when set, replaces StatusGoFatal, and goFatalWhy says
+	// why (see GoFatalAs).
+	goFatalAs  atomic.Int32
+	goFatalWhy string
 )
+
+// GoFatalAs makes the Go runtime's coming death power off with status
+// instead of StatusGoFatal: the kernel asked the runtime for its report
+// (SIGQUIT), and the death that follows is the outcome of something else.
+// why is printed with the report; it must be a constant.
+func GoFatalAs(status int, why string) {
+	goFatalWhy = why
+	goFatalAs.Store(int32(status))
+}
 
 // InitSymbols loads the image's pclntab; without it stacks print as bare
 // addresses.
@@ -81,6 +95,12 @@ func Fatal(core uint32, tid int32, name string, f *mips32.Frame, status int, tit
 		l.S("EPC ").X(f.EPC).S("  BadVAddr ").X(f.BadVA).S("  Cause ").X(f.Cause).S("  Status ").X(f.Status).Print()
 		Registers(f)
 		Stack(f)
+	}
+	if status == StatusGoFatal {
+		if s := goFatalAs.Load(); s != 0 {
+			status = int(s)
+			l.S("*** ").S(goFatalWhy).Print()
+		}
 	}
 	l.S("*** powering off with status ").D(int64(status)).Print()
 	if PowerOff != nil {

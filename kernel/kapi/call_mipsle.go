@@ -2,6 +2,7 @@ package kapi
 
 import (
 	"syscall"
+	"time"
 	"unsafe"
 )
 
@@ -152,4 +153,31 @@ func ReadLocality(l *Locality) error {
 func SetPlaceMode(mode int) int {
 	n, _ := call(CallPlaceMode, uintptr(mode))
 	return int(n)
+}
+
+// Watchdog arms the kernel's last-resort deadline for the named in-kernel
+// test, d from now, or disarms it (d == 0). When it fires the kernel
+// reports the test as failed, prints its threads, makes the Go runtime print
+// every goroutine, and powers off with status 1: it is for a runtime that
+// can no longer time the test out itself.
+func Watchdog(d time.Duration, name string) error {
+	b := []byte(name)
+	if len(b) > 32 {
+		b = b[:32]
+	}
+	var p unsafe.Pointer
+	if len(b) > 0 {
+		p = unsafe.Pointer(&b[0])
+	}
+	ms := (d + time.Millisecond - 1) / time.Millisecond
+	if _, e := callPtr(CallWatchdog, p, uintptr(len(b)), uintptr(ms)); e != 0 {
+		return e
+	}
+	return nil
+}
+
+// DumpThreads prints the kernel's threads on the console, each with what it
+// waits for, and each core's queues (as the console's ^\ key does).
+func DumpThreads() {
+	call(CallDumpThreads)
 }

@@ -24,7 +24,11 @@ const (
 	CallAddrHome  = CallBase + 13 // (addr) -> cluster whose bank holds addr (or -1)
 	CallLocality  = CallBase + 14 // (*Locality)
 	CallPlaceMode = CallBase + 15 // (mode) -> previous mode
-	CallCount     = 16
+	// CallWatchdog arms the in-kernel test suite's last-resort deadline
+	// for the named test, ms from now (0 disarms): see Watchdog.
+	CallWatchdog    = CallBase + 16 // (name, len, ms)
+	CallDumpThreads = CallBase + 17 // (): the kernel's threads on the console
+	CallCount       = 18
 )
 
 // Fault kinds for CallFault.
@@ -72,6 +76,7 @@ type CPUInfo struct {
 	IdleNS      int64
 	UpNS        int64
 	BringUpNS   int64
+	SliceNS     int64 // the core's round-robin time slice
 }
 
 // ThreadInfo describes one thread.

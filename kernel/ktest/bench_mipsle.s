@@ -84,3 +84,19 @@ loop:
 	MOVW	0(R1), R2
 	BNE	R2, R0, loop
 	RET
+
+// func spinCounts(n uint32)
+// Spins until the running core's CP0 Count has advanced by n. Being
+// assembly, it is no safe point for the runtime's asynchronous preemption:
+// the thread keeps running until the kernel takes the core from it (or it
+// moves to another core, whose Count it then reads: the threads that use it
+// are pinned).
+TEXT ·spinCounts(SB),NOSPLIT,$0-4
+	MOVW	n+0(FP), R2
+	MOVW	M9, R3
+loop:
+	MOVW	M9, R1
+	SUBU	R3, R1, R1
+	SGTU	R2, R1, R4
+	BNE	R4, R0, loop
+	RET

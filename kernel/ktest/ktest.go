@@ -19,12 +19,13 @@ import (
 
 // T is a test's handle, in the manner of testing.T.
 type T struct {
-	name   string
-	out    io.Writer
-	mu     sync.Mutex
-	failed bool
-	logs   []string
-	done   chan struct{}
+	name    string
+	out     io.Writer
+	mu      sync.Mutex
+	failed  bool
+	skipped bool
+	logs    []string
+	done    chan struct{}
 }
 
 // Name is the test's name.
@@ -52,6 +53,24 @@ func (t *T) Fatalf(format string, args ...any) {
 	runtime.Goexit()
 }
 
+// Skipf records why the test cannot run under this machine's settings and
+// ends it (call it from the test's own goroutine). A skipped test counts as
+// passed, as with go test.
+func (t *T) Skipf(format string, args ...any) {
+	t.Logf(format, args...)
+	t.mu.Lock()
+	t.skipped = true
+	t.mu.Unlock()
+	runtime.Goexit()
+}
+
+// Skipped reports whether the test was skipped.
+func (t *T) Skipped() bool {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	return t.skipped
+}
+
 // Failed reports whether the test failed.
 func (t *T) Failed() bool {
 	t.mu.Lock()
@@ -67,6 +86,8 @@ type Test struct {
 	// Manual tests run only when named: they end the kernel on purpose, or
 	// take long.
 	Manual bool
+	// Timeout replaces the suite's Timeout when set.
+	Timeout time.Duration
 }
 
 var registry []Test
@@ -120,18 +141,58 @@ func Select(names []string) (tests []Test, unknown []string) {
 }
 
 // Timeout bounds each test, as go test -timeout bounds a test binary: a test
-// that hangs fails with every goroutine's stack, and the run stops there.
+// still running after it fails with every goroutine's stack and the kernel's
+// threads, and the run goes on with the next test. Its goroutines are
+// abandoned, not stopped (Go cannot stop them): blocked ones cost memory
+// only, spinning ones slow the tests after it, which then still run under
+// their own deadlines.
 var Timeout = 120 * time.Second
 
+// KernelGrace is how long after a test's Timeout the kernel's watchdog
+// fires when the suite has not reported the test by then. The suite's own
+// deadline is a Go timer, which needs a P: goroutines holding every P that
+// the runtime cannot preempt (godebug=asyncpreemptoff=1 and a loop without a
+// preemption point) starve it, and the goroutine dump's stop-the-world
+// would wait on them for ever too. The kernel's periodic tick does not
+// depend on the runtime: it reports the test as failed, prints its threads
+// and makes the runtime print every goroutine (SIGQUIT), which ends the
+// runtime; the machine powers off with status 1. That run cannot go on: the
+// stuck goroutines keep the Ps that the next tests need.
+var KernelGrace = 20 * time.Second
+
+// dumpLimit bounds the goroutine dump of a timed-out test: with thousands
+// of goroutines the whole dump would take the console minutes to print.
+const dumpLimit = 128 << 10
+
+// Hooks into the kernel, set on the target (nil on the host).
+var (
+	// armWatchdog arms the kernel's watchdog to fire d from now for the
+	// named test, or disarms it (d == 0).
+	armWatchdog func(d time.Duration, name string)
+	// dumpKernel prints the kernel's threads, with what each waits for.
+	dumpKernel func(w io.Writer)
+)
+
+func arm(d time.Duration, name string) {
+	if armWatchdog != nil {
+		armWatchdog(d, name)
+	}
+}
+
 // Run runs tests one after another, printing go test -v output to w, and
-// reports whether all passed.
+// reports whether all passed (skipped tests count as passed).
 func Run(w io.Writer, tests []Test) bool {
 	ok := true
 	start := time.Now()
 	for _, tc := range tests {
 		fmt.Fprintf(w, "=== RUN   %s\n", tc.Name)
 		t := &T{name: tc.Name, out: w, done: make(chan struct{})}
+		limit := Timeout
+		if tc.Timeout != 0 {
+			limit = tc.Timeout
+		}
 		t0 := time.Now()
+		arm(limit+KernelGrace, tc.Name)
 		go func() {
 			defer close(t.done)
 			defer func() {
@@ -141,27 +202,31 @@ func Run(w io.Writer, tests []Test) bool {
 			}()
 			tc.Fn(t)
 		}()
+		deadline := time.NewTimer(limit)
 		select {
 		case <-t.done:
-		case <-time.After(Timeout):
-			fmt.Fprintf(w, "--- FAIL: %s (%.2fs)\n    test timed out after %v; goroutines:\n", tc.Name, time.Since(t0).Seconds(), Timeout)
-			buf := make([]byte, 1<<20)
-			w.Write(buf[:runtime.Stack(buf, true)])
-			fmt.Fprintln(w, "FAIL")
-			return false
+			deadline.Stop()
+		case <-deadline.C:
+			// The report may itself hang (the dump stops the world):
+			// the kernel's watchdog stays armed over it.
+			arm(KernelGrace, tc.Name)
+			timedOut(w, t, limit, time.Since(t0))
+			arm(0, "")
+			ok = false
+			continue
 		}
+		arm(0, "")
 		d := time.Since(t0)
 		status := "PASS"
-		if t.Failed() {
+		switch {
+		case t.Failed():
 			status = "FAIL"
 			ok = false
+		case t.Skipped():
+			status = "SKIP"
 		}
 		fmt.Fprintf(w, "--- %s: %s (%.2fs)\n", status, tc.Name, d.Seconds())
-		for _, l := range t.logs {
-			for _, line := range strings.Split(l, "\n") {
-				fmt.Fprintf(w, "    %s\n", line)
-			}
-		}
+		printLogs(w, t)
 	}
 	if ok {
 		fmt.Fprintln(w, "PASS")
@@ -170,4 +235,33 @@ func Run(w io.Writer, tests []Test) bool {
 	}
 	fmt.Fprintf(w, "ok/fail summary: %d tests in %.2fs\n", len(tests), time.Since(start).Seconds())
 	return ok
+}
+
+// timedOut reports a test still running at its deadline: what it logged,
+// every goroutine's stack (bounded) and the kernel's threads.
+func timedOut(w io.Writer, t *T, limit, d time.Duration) {
+	fmt.Fprintf(w, "--- FAIL: %s (%.2fs)\n", t.name, d.Seconds())
+	printLogs(w, t)
+	fmt.Fprintf(w, "    test timed out after %v; its goroutines are abandoned and the run goes on\n", limit)
+	buf := make([]byte, dumpLimit)
+	n := runtime.Stack(buf, true)
+	fmt.Fprintf(w, "goroutines:\n")
+	w.Write(buf[:n])
+	if n == len(buf) {
+		fmt.Fprintf(w, "\n... goroutine dump cut at %d KiB\n", dumpLimit>>10)
+	}
+	if dumpKernel != nil {
+		dumpKernel(w)
+	}
+}
+
+func printLogs(w io.Writer, t *T) {
+	t.mu.Lock()
+	logs := append([]string(nil), t.logs...)
+	t.mu.Unlock()
+	for _, l := range logs {
+		for _, line := range strings.Split(l, "\n") {
+			fmt.Fprintf(w, "    %s\n", line)
+		}
+	}
 }

@@ -2,6 +2,8 @@ package ktest
 
 import (
 	"bytes"
+	"fmt"
+	"io"
 	"strings"
 	"testing"
 	"time"
@@ -31,18 +33,44 @@ func TestRunFormat(t *testing.T) {
 		}
 	}
 	out.Reset()
-	Register("hangs", "", func(t *T) { select {} })
+	Register("hangs", "", func(t *T) { t.Logf("before the hang"); select {} })
+	Register("skips", "", func(t *T) { t.Skipf("not on this machine") })
 	old := Timeout
+	defer func() { Timeout = old }()
 	Timeout = 50 * time.Millisecond
-	hang, _ := Select([]string{"hangs", "good"})
+	var armed []string
+	armWatchdog = func(d time.Duration, name string) { armed = append(armed, fmt.Sprintf("%s:%v", name, d)) }
+	dumped := 0
+	dumpKernel = func(io.Writer) { dumped++ }
+	defer func() { armWatchdog, dumpKernel = nil, nil }()
+	hang, _ := Select([]string{"hangs", "good", "skips"})
 	out.Reset()
-	if Run(&out, hang) || !strings.Contains(out.String(), "--- FAIL: hangs") || !strings.Contains(out.String(), "test timed out") || strings.Contains(out.String(), "RUN   good") {
-		t.Fatalf("hanging test: %s", out.String())
+	if Run(&out, hang) {
+		t.Fatalf("Run reported success with a test that hangs")
 	}
-	Timeout = old
+	s = out.String()
+	for _, want := range []string{"--- FAIL: hangs (", "    before the hang\n", "test timed out after 50ms", "goroutine ", "=== RUN   good\n", "--- PASS: good (", "--- SKIP: skips (", "    not on this machine\n", "\nFAIL\n"} {
+		if !strings.Contains(s, want) {
+			t.Errorf("output lacks %q:\n%s", want, s)
+		}
+	}
+	if dumped != 1 {
+		t.Errorf("the kernel's threads were dumped %d times, want once", dumped)
+	}
+	// The kernel's deadline covers each test and, after a timeout, the
+	// report; it is disarmed between tests.
+	g := KernelGrace
+	want := []string{
+		fmt.Sprintf("hangs:%v", Timeout+g), fmt.Sprintf("hangs:%v", g), ":0s",
+		fmt.Sprintf("good:%v", Timeout+g), ":0s",
+		fmt.Sprintf("skips:%v", Timeout+g), ":0s",
+	}
+	if fmt.Sprint(armed) != fmt.Sprint(want) {
+		t.Errorf("watchdog armed %v, want %v", armed, want)
+	}
 	out.Reset()
-	good, _ := Select([]string{"good"})
+	good, _ := Select([]string{"good", "skips"})
 	if !Run(&out, good) || !strings.Contains(out.String(), "\nPASS\n") {
-		t.Fatalf("single passing test: %s", out.String())
+		t.Fatalf("a passing and a skipped test: %s", out.String())
 	}
 }

@@ -1,7 +1,9 @@
 package ktest
 
 import (
+	"os"
 	"runtime"
+	"strconv"
 	"sync"
 	"sync/atomic"
 	"syscall"
@@ -20,7 +22,7 @@ func init() {
 	Register("pingpong", "channel ping-pong between threads pinned to different cores", testPingPong)
 	Register("gcparallel", "the collector under parallel allocation on every core", testGCParallel)
 	Register("sleepload", "sleep and timer accuracy while every core is loaded", testSleepLoad)
-	Register("fanout", "10,000 goroutines fan out and fan in", testFanout)
+	Register("fanout", "10,000 goroutines (fewer on small RAM) fan out and fan in", testFanout)
 	Register("futexstorm", "many threads on every core waiting and waking on futexes", testFutexStorm)
 }
 
@@ -66,9 +68,19 @@ func unpin() {
 
 func testCores(t *T) {
 	n := online()
-	if runtime.NumCPU() != n || runtime.GOMAXPROCS(0) != n {
-		t.Errorf("NumCPU %d, GOMAXPROCS %d, cores online %d", runtime.NumCPU(), runtime.GOMAXPROCS(0), n)
+	// GOMAXPROCS is the number of cores unless gomaxprocs= set it.
+	want, set := n, ""
+	if v, err := strconv.Atoi(os.Getenv("GOMAXPROCS")); err == nil && v > 0 {
+		want, set = v, " (gomaxprocs=)"
 	}
+	if runtime.NumCPU() != n || runtime.GOMAXPROCS(0) != want {
+		t.Errorf("NumCPU %d, GOMAXPROCS %d, want %d%s; cores online %d", runtime.NumCPU(), runtime.GOMAXPROCS(0), want, set, n)
+	}
+	// Every core can work only with a P for each.
+	if want < n {
+		t.Logf("GOMAXPROCS raised from %d to %d for the test", want, n)
+	}
+	defer atLeastProcs(n)()
 	counts := make([]atomic.Int64, 16)
 	var wg sync.WaitGroup
 	stop := time.Now().Add(time.Second)
@@ -190,7 +202,11 @@ func testGCParallel(t *T) {
 }
 
 func testSleepLoad(t *T) {
+	// The spinners below have no preemption point (chain is a leaf without
+	// a stack check): only a signal takes their Ps back for the timers.
+	needAsyncPreempt(t)
 	n := online()
+	sl := slice()
 	var stop atomic.Bool
 	var wg sync.WaitGroup
 	for w := 0; w < n; w++ {
@@ -210,37 +226,69 @@ func testSleepLoad(t *T) {
 		}
 		// Under an emulator with more cores than the host has, a loaded
 		// guest core runs a fraction of the time: lateness grows with
-		// it, so the bound is loose; the figure is logged.
-		if hw > 3*d+500*time.Millisecond {
-			t.Errorf("Sleep(%v) under load lasted %v: too late", d, hw)
+		// it, so the bound is loose; the figure is logged. With every
+		// core busy, the runtime's monitor thread, which preempts the
+		// spinners so that timers run, gets a core when a spinner's
+		// thread ends its slice: up to two slices more (slice=1000 makes
+		// that seconds).
+		if hw > 3*d+500*time.Millisecond+2*sl {
+			t.Errorf("Sleep(%v) under load lasted %v: too late (slice %v)", d, hw, sl)
 		}
 		t.Logf("Sleep(%v) with %d spinning goroutines: %v", d, n, hw)
 	}
+	// With every P busy, the runtime runs timers at its scheduling points,
+	// at least every 10 ms (sysmon's forced preemption) on a machine that
+	// runs: ticks are late and some are dropped, as on Linux, but they keep
+	// coming. A host that stalls the guest's cores can hold them back for a
+	// while, so the ticker runs at least 200 ms and until its second tick,
+	// failing only when that takes seconds.
 	tk := time.NewTicker(10 * time.Millisecond)
 	ticks := 0
+	limit := 5*time.Second + 4*sl
 	hw := hwElapsed(t, func() {
-		end := time.After(200 * time.Millisecond)
-		for done := false; !done; {
+		short, long := time.After(200*time.Millisecond), time.After(limit)
+		for shortOver := false; ; {
 			select {
 			case <-tk.C:
 				ticks++
-			case <-end:
-				done = true
+				if shortOver && ticks >= 2 {
+					return
+				}
+			case <-short:
+				if ticks >= 2 {
+					return
+				}
+				shortOver = true
+			case <-long:
+				return
 			}
 		}
 	})
 	tk.Stop()
-	// With every P busy, the runtime runs timers at its scheduling points,
-	// at least every 10 ms (sysmon's forced preemption): ticks are late and
-	// some are dropped, as on Linux, but they keep coming.
 	if ticks < 2 {
 		t.Errorf("ticker under load: %d ticks in %v", ticks, hw)
 	}
 	t.Logf("ticker of 10ms under load: %d ticks in %v", ticks, hw)
 }
 
+// fanoutMax is the most goroutines testFanout runs at once; fanoutRAMPer is
+// the RAM it allows for each: a goroutine's smallest stack (2 KiB), its g
+// and its part of the runtime's spans cost about 3 KiB, and the goroutines
+// may take a quarter of the RAM the kernel manages (a 32 MiB machine has
+// about 20 MiB left for the Go heap, which grows 4 MiB at a time).
+const (
+	fanoutMax    = 10000
+	fanoutRAMPer = 4 * 4 << 10
+)
+
 func testFanout(t *T) {
-	const n = 10000
+	n := fanoutMax
+	ram := managedRAM()
+	if m := ram / fanoutRAMPer; m < uint64(n) {
+		n = int(m)
+	}
+	var before, after runtime.MemStats
+	runtime.ReadMemStats(&before)
 	results := make(chan int, 128)
 	for i := 0; i < n; i++ {
 		go func(i int) {
@@ -251,6 +299,7 @@ func testFanout(t *T) {
 			results <- s
 		}(i)
 	}
+	runtime.ReadMemStats(&after)
 	total := 0
 	for i := 0; i < n; i++ {
 		total += <-results
@@ -262,7 +311,12 @@ func testFanout(t *T) {
 	if total != want {
 		t.Errorf("fan-in sum %d, want %d", total, want)
 	}
-	t.Logf("%d goroutines, sum %d", n, total)
+	grown := (after.StackSys + after.HeapSys) - (before.StackSys + before.HeapSys)
+	if after.StackSys+after.HeapSys < before.StackSys+before.HeapSys {
+		grown = 0
+	}
+	t.Logf("%d goroutines (one per %d KiB of the %d MiB managed, at most %d), sum %d; heap and stacks grew %d KiB",
+		n, fanoutRAMPer>>10, ram>>20, fanoutMax, total, grown>>10)
 }
 
 // testFutexStorm: pairs of threads pinned to different cores hand a token
@@ -345,6 +399,21 @@ func testPolicy(t *T) {
 		preempted uint32
 		policy    uintptr
 	}
+	// A round-robin thread spins long enough for its slice to end while
+	// the other waits for core 0: 100 ms past a slice. The FIFO thread
+	// spins 100 ms, well within the FIFO budget of 950 ms a second past
+	// which the core would throttle it.
+	clk, err := kapi.ReadClock()
+	if err != nil {
+		t.Fatalf("clock: %v", err)
+	}
+	sl := slice()
+	counts := func(d time.Duration) uint32 { return uint32(uint64(d) * clk.CountHz / 1e9) }
+	rrSpin, fifoSpin := counts(sl+100*time.Millisecond), counts(100*time.Millisecond)
+	// Both round-robin threads must be runnable at once, each holding a
+	// P: with fewer Ps the runtime, not the kernel, would make them take
+	// turns (without asynchronous preemption, run one after the other).
+	defer atLeastProcs(3)()
 	spin := func(fifo bool, out chan<- result) {
 		runtime.LockOSThread()
 		defer runtime.UnlockOSThread()
@@ -358,11 +427,14 @@ func testPolicy(t *T) {
 		}
 		pol, _, _ := syscall.RawSyscall(syscall.SYS_SCHED_GETSCHEDULER, 0, 0, 0)
 		before, _ := threadInfo(gettid())
-		// Spin long enough for several round-robin slices, without
-		// system calls (a FIFO thread gives its core away only by
-		// blocking or yielding).
-		start := readCount()
-		for readCount()-start < 17e6 { // about 100 ms of CP0 Count
+		// Spin without system calls (a FIFO thread gives its core away
+		// only by blocking or yielding), and where the runtime cannot
+		// preempt: a goroutine it preempts every 10 ms would block its
+		// locked thread (handing its P on) before a long slice ends.
+		if fifo {
+			spinCounts(fifoSpin)
+		} else {
+			spinCounts(rrSpin)
 		}
 		after, _ := threadInfo(gettid())
 		if fifo {
@@ -387,7 +459,7 @@ func testPolicy(t *T) {
 	if r1.preempted+r2.preempted == 0 {
 		t.Errorf("two round-robin threads on one core were never preempted")
 	}
-	t.Logf("round-robin threads preempted %d and %d times, FIFO thread %d times", r1.preempted, r2.preempted, f.preempted)
+	t.Logf("round-robin threads preempted %d and %d times, FIFO thread %d times (slice %v)", r1.preempted, r2.preempted, f.preempted, sl)
 }
 
 func init() {
@@ -488,6 +560,8 @@ func testSigStorm(t *T) {
 }
 
 func spinWhile(p *uint32)
+
+func spinCounts(n uint32)
 
 // testThrottle builds the priority inversion the Go runtime's spin locks can
 // meet (64-bit atomics on mips32 take one): a round-robin thread holds a

@@ -368,10 +368,15 @@ func testGOMAXPROCS(t *T) {
 	if len(after) < 3 {
 		t.Errorf("only %d kernel threads for GOMAXPROCS=4", len(after))
 	}
-	if preempted == preempted0 && procs > online() {
+	// The runtime's threads block often (the collector stops them): with
+	// long slices (slice=) none may run a whole one in the test's time,
+	// and no preemption is then due. The policy test checks the kernel's
+	// preemption with threads that do not block.
+	sl := slice()
+	if preempted == preempted0 && procs > online() && sl <= 100*time.Millisecond {
 		t.Errorf("no thread was preempted by the timer")
 	}
-	t.Logf("%d workers, %d rounds, %d kernel threads, %d timer preemptions", workers, rounds.Load(), len(after), preempted-preempted0)
+	t.Logf("%d workers, %d rounds, %d kernel threads, %d timer preemptions (slice %v)", workers, rounds.Load(), len(after), preempted-preempted0, sl)
 }
 
 func errnoOf(_, _ uintptr, e syscall.Errno) syscall.Errno { return e }

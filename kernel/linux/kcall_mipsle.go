@@ -101,6 +101,20 @@ func kcall(c *cpu.CPU, t *thread.Thread, n uint32) (uint32, Errno) {
 			return 0, EINVAL
 		}
 		return clusters.Mode.Swap(m), 0
+	case kapi.CallWatchdog:
+		p, n, ms := uintptr(arg(t, 0)), uintptr(arg(t, 1)), arg(t, 2)
+		if n > 32 || n != 0 && !kmem.Valid(p, n) {
+			return 0, EFAULT
+		}
+		var name []byte
+		if n != 0 {
+			name = kmem.Bytes(p, n)
+		}
+		armWatchdog(c, t, name, int64(ms)*1e6)
+		return 0, 0
+	case kapi.CallDumpThreads:
+		DumpThreads(c)
+		return 0, 0
 	case kapi.CallCheckVM:
 		return uint32(checkVM(c)), 0
 	case kapi.CallCPUs:
@@ -208,6 +222,7 @@ func cpuInfo(p uintptr, max int) int {
 		st := &c.Sched.Stats
 		out.Switches, out.Preemptions, out.Wakeups, out.Posted = st.Switches, st.Preemptions, st.Wakeups, st.Posted
 		out.Throttles = st.Throttles
+		out.SliceNS = c.Sched.Slice
 		out.IdleNS, out.UpNS, out.BringUpNS = st.IdleNS, c.UpNS, c.BringUpNS
 		n++
 	}
@@ -329,6 +344,7 @@ var OnTickExtra func(c *cpu.CPU, now int64) int64
 // shorter of the intervals they ask for.
 func tick(c *cpu.CPU, now int64) int64 {
 	w := ConsoleTick(c, now)
+	watchdogTick(c, now)
 	if OnTickExtra != nil {
 		if x := OnTickExtra(c, now); x > 0 && (w == 0 || x < w) {
 			w = x
