@@ -32,6 +32,9 @@ var (
 	PowerOff func(status int)
 	// StopOthers halts the other cores (set at boot on machines with IPIs).
 	StopOthers func()
+	// BeforeReport prints what the console held back of the output that
+	// led here (standard error's budget), before the kernel's report.
+	BeforeReport func()
 
 	// Symbols is the image's symbol table.
 	Symbols   symtab.Table
@@ -81,6 +84,9 @@ func Fatal(core uint32, tid int32, name string, f *mips32.Frame, status int, tit
 		StopOthers()
 	}
 	klog.Emergency()
+	if BeforeReport != nil {
+		BeforeReport()
+	}
 	var l klog.Line
 	l.S("\n*** ").S(title).Print()
 	l.S("*** ").S(why).Print()

@@ -1,6 +1,7 @@
 package ktest
 
 import (
+	"fmt"
 	"runtime"
 	"time"
 
@@ -46,4 +47,26 @@ func testWedge(t *T) {
 		go wedgeSpin(clk.CountHz)
 	}
 	wedgeSpin(clk.CountHz)
+}
+
+func init() {
+	RegisterManual("fatalcrowd", "an unrecovered panic with 5,000 goroutines alive: the runtime's report of them all reaches the console cut to its head and tail, status 2", testFatalCrowd)
+}
+
+func testFatalCrowd(t *T) {
+	const n = 5000
+	block := make(chan struct{})
+	for i := 0; i < n; i++ {
+		go func() { <-block }()
+	}
+	fmt.Printf("ktest: %d goroutines blocked; panicking without recover: expect the runtime's report cut short by the console, the kernel's, and status 2\n", n)
+	done := make(chan bool)
+	go func() {
+		var m map[string]int
+		m["crowd"] = 1 // assignment to a nil map: an unrecovered panic
+		done <- true
+	}()
+	<-done
+	close(block)
+	t.Errorf("the kernel survived an unrecovered panic")
 }

@@ -225,7 +225,11 @@ func sysWrite(c *cpu.CPU, t *thread.Thread) (uint32, Errno) {
 	switch f.kind {
 	case kindConsole:
 		fdLock.Release()
-		klog.Write(kmem.Bytes(buf, n))
+		if fd == 2 {
+			writeStderr(c, kmem.Bytes(buf, n))
+		} else {
+			klog.Write(kmem.Bytes(buf, n))
+		}
 		return uint32(n), 0
 	case kindEventfd:
 		defer fdLock.Release()

@@ -335,6 +335,7 @@ func Init() {
 	cpu.OnTimeout = Timeout
 	cpu.OnResume = Resume
 	cpu.OnTick = tick
+	diag.BeforeReport = FlushStderr
 }
 
 // OnTickExtra is more periodic work (the clusters' reports and pulls).
@@ -345,6 +346,7 @@ var OnTickExtra func(c *cpu.CPU, now int64) int64
 func tick(c *cpu.CPU, now int64) int64 {
 	w := ConsoleTick(c, now)
 	watchdogTick(c, now)
+	stderrTick(c, now)
 	if OnTickExtra != nil {
 		if x := OnTickExtra(c, now); x > 0 && (w == 0 || x < w) {
 			w = x
