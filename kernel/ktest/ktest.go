@@ -171,6 +171,9 @@ var (
 	armWatchdog func(d time.Duration, name string)
 	// dumpKernel prints the kernel's threads, with what each waits for.
 	dumpKernel func(w io.Writer)
+	// prepare adjusts the runtime to the machine for a run and returns
+	// what undoes it.
+	prepare func() (undo func())
 )
 
 func arm(d time.Duration, name string) {
@@ -184,6 +187,9 @@ func arm(d time.Duration, name string) {
 func Run(w io.Writer, tests []Test) bool {
 	ok := true
 	start := time.Now()
+	if prepare != nil {
+		defer prepare()()
+	}
 	for _, tc := range tests {
 		fmt.Fprintf(w, "=== RUN   %s\n", tc.Name)
 		t := &T{name: tc.Name, out: w, done: make(chan struct{})}

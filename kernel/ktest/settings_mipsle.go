@@ -2,6 +2,8 @@ package ktest
 
 import (
 	"os"
+	"runtime/debug"
+	"runtime/metrics"
 	"strconv"
 	"strings"
 	"time"
@@ -42,11 +44,89 @@ func slice() time.Duration {
 	return 10 * time.Millisecond
 }
 
-// managedRAM is the RAM the kernel's page allocators manage, in bytes.
-func managedRAM() uint64 {
+// heapCeiling is about as much memory as the Go runtime can hold: what it
+// mapped, and a 4 MiB piece for each free 4 MiB block. The runtime grows its
+// heap 4 MiB at a time, and the kernel maps memory directly, so each piece
+// is a free 4 MiB block of one bank: on a small machine cut into banks
+// (clusters=), or with the kernel's image in the first, the blocks run out
+// well before the RAM does.
+func heapCeiling() uint64 {
 	var m kapi.MemStats
 	if err := kapi.ReadMemStats(&m); err != nil {
 		return 0
 	}
-	return m.TotalPages * m.PageSize
+	return m.MappedRW*m.PageSize + m.FreeBlocks[len(m.FreeBlocks)-1]*m.PageSize<<(len(m.FreeBlocks)-1)
+}
+
+func init() {
+	prepare = setMemoryLimit
+}
+
+// setMemoryLimit gives the runtime a memory limit of three quarters of what
+// it can hold, for the run, as a program on a small machine does: the
+// collector then starts early enough that what the tests allocate while it
+// marks (on an emulator running many cores on few host cores, a lot) fits.
+// Without it the runtime dies out of memory with half the RAM free.
+func setMemoryLimit() (undo func()) {
+	c := heapCeiling()
+	if c == 0 {
+		return func() {}
+	}
+	old := debug.SetMemoryLimit(int64(c / 4 * 3))
+	return func() { debug.SetMemoryLimit(old) }
+}
+
+// pacer holds back a goroutine that allocates as fast as it can when the
+// heap nears what the runtime can hold, until the collector ends a cycle.
+// The collector marks while the program allocates: the heap grows by what
+// is allocated meanwhile, unbounded by any goal or limit. On an emulator
+// that runs many cores on few host cores, stopping the world and marking
+// take long next to one core allocating, and the heap outgrows a small
+// machine's (heapCeiling): the runtime dies out of memory. A program that
+// allocates as fast as it can, on a small machine, has to pace itself; the
+// tests that do pace themselves with this, and count the waits.
+type pacer struct {
+	threshold uint64
+	sinceRead uint64
+	samples   [2]metrics.Sample
+	Waits     int
+}
+
+// pacerThreshold is the heap size (live objects and garbage not yet swept)
+// above which allocation waits for the collector: a third of what the
+// runtime can hold, but at least 8 MiB, above what any test keeps live.
+func pacerThreshold() uint64 {
+	return max(heapCeiling()/3, 8<<20)
+}
+
+func newPacer(threshold uint64) *pacer {
+	p := &pacer{threshold: threshold}
+	p.samples[0].Name = "/memory/classes/heap/objects:bytes"
+	p.samples[1].Name = "/gc/cycles/total:gc-cycles"
+	return p
+}
+
+// allocated records n bytes allocated; every MiB it looks at the heap and,
+// above the threshold, waits for the collector to end a cycle (at most
+// 100 ms: a cycle may be over by then without the heap shrinking, when
+// more is live than expected).
+func (p *pacer) allocated(n uint64) {
+	p.sinceRead += n
+	if p.sinceRead < 1<<20 {
+		return
+	}
+	p.sinceRead = 0
+	metrics.Read(p.samples[:])
+	if p.samples[0].Value.Uint64() <= p.threshold {
+		return
+	}
+	p.Waits++
+	cycles := p.samples[1].Value.Uint64()
+	for end := time.Now().Add(100 * time.Millisecond); time.Now().Before(end); {
+		time.Sleep(time.Millisecond)
+		metrics.Read(p.samples[1:])
+		if p.samples[1].Value.Uint64() > cycles {
+			return
+		}
+	}
 }

@@ -172,15 +172,19 @@ func testGCParallel(t *T) {
 	var before, after runtime.MemStats
 	runtime.ReadMemStats(&before)
 	want := build(10, 1).sum()
-	var bad atomic.Int32
+	var bad, waits atomic.Int32
 	var wg sync.WaitGroup
 	stop := time.Now().Add(1500 * time.Millisecond)
+	threshold := pacerThreshold()
 	for w := 0; w < 2*n; w++ {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
+			p := newPacer(threshold)
+			defer func() { waits.Add(int32(p.Waits)) }()
 			keep := make([]*tnode, 4)
 			for i := 0; time.Now().Before(stop); i++ {
+				p.allocated(2047 * 16) // a tree's nodes
 				keep[i%len(keep)] = build(10, 1)
 				for _, k := range keep {
 					if k != nil && k.sum() != want {
@@ -198,7 +202,7 @@ func testGCParallel(t *T) {
 	if after.NumGC == before.NumGC {
 		t.Errorf("no collection ran")
 	}
-	t.Logf("%d workers on %d cores, %d collections, %d MiB allocated", 2*n, n, after.NumGC-before.NumGC, (after.TotalAlloc-before.TotalAlloc)>>20)
+	t.Logf("%d workers on %d cores, %d collections, %d MiB allocated; waited %d times for the collector", 2*n, n, after.NumGC-before.NumGC, (after.TotalAlloc-before.TotalAlloc)>>20, waits.Load())
 }
 
 func testSleepLoad(t *T) {
@@ -271,20 +275,20 @@ func testSleepLoad(t *T) {
 	t.Logf("ticker of 10ms under load: %d ticks in %v", ticks, hw)
 }
 
-// fanoutMax is the most goroutines testFanout runs at once; fanoutRAMPer is
-// the RAM it allows for each: a goroutine's smallest stack (2 KiB), its g
-// and its part of the runtime's spans cost about 3 KiB, and the goroutines
-// may take a quarter of the RAM the kernel manages (a 32 MiB machine has
-// about 20 MiB left for the Go heap, which grows 4 MiB at a time).
+// fanoutMax is the most goroutines testFanout runs at once; fanoutPer is the
+// memory it allows for each. A goroutine blocked with its smallest stack
+// costs about 1.6 KiB (stack, g, its part of the spans: measured with 10,000);
+// at 4 KiB each the goroutines take at most a quarter of what the runtime can
+// hold (heapCeiling), which on a 32 MiB machine is about 20 MiB.
 const (
-	fanoutMax    = 10000
-	fanoutRAMPer = 4 * 4 << 10
+	fanoutMax = 10000
+	fanoutPer = 16 << 10
 )
 
 func testFanout(t *T) {
 	n := fanoutMax
-	ram := managedRAM()
-	if m := ram / fanoutRAMPer; m < uint64(n) {
+	ceiling := heapCeiling()
+	if m := ceiling / fanoutPer; m < uint64(n) {
 		n = int(m)
 	}
 	var before, after runtime.MemStats
@@ -315,8 +319,8 @@ func testFanout(t *T) {
 	if after.StackSys+after.HeapSys < before.StackSys+before.HeapSys {
 		grown = 0
 	}
-	t.Logf("%d goroutines (one per %d KiB of the %d MiB managed, at most %d), sum %d; heap and stacks grew %d KiB",
-		n, fanoutRAMPer>>10, ram>>20, fanoutMax, total, grown>>10)
+	t.Logf("%d goroutines (one per %d KiB of the %d MiB the runtime can hold, at most %d), sum %d; heap and stacks grew %d KiB",
+		n, fanoutPer>>10, ceiling>>20, fanoutMax, total, grown>>10)
 }
 
 // testFutexStorm: pairs of threads pinned to different cores hand a token

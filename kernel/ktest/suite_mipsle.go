@@ -98,19 +98,21 @@ func testAlloc(t *T) {
 	target := 4 * ram
 	var total uint64
 	live := make([][]byte, 16)
+	p := newPacer(pacerThreshold())
 	for i := 0; total < target; i++ {
 		size := 16<<10 + (i%64)<<12 // 16 KiB .. 268 KiB
 		b := make([]byte, size)
 		b[0], b[len(b)-1] = byte(i), byte(i)
 		live[i%len(live)] = b
 		total += uint64(size)
+		p.allocated(uint64(size))
 	}
 	sink = live
 	runtime.ReadMemStats(&after)
 	alloc := after.TotalAlloc - before.TotalAlloc
 	gcs := after.NumGC - before.NumGC
-	t.Logf("allocated %d MiB (%.1fx the %d MiB managed), %d collections, heap system memory %d MiB",
-		alloc>>20, float64(alloc)/float64(ram), ram>>20, gcs, after.HeapSys>>20)
+	t.Logf("allocated %d MiB (%.1fx the %d MiB managed), %d collections, heap system memory %d MiB; waited %d times for the collector (heap over %d MiB)",
+		alloc>>20, float64(alloc)/float64(ram), ram>>20, gcs, after.HeapSys>>20, p.Waits, p.threshold>>20)
 	if alloc < target {
 		t.Errorf("allocated %d bytes, want at least %d", alloc, target)
 	}
@@ -333,11 +335,16 @@ func testGOMAXPROCS(t *T) {
 	var bad atomic.Int32
 	deadline := time.Now().Add(2 * time.Second)
 	var rounds atomic.Int64
+	var waits atomic.Int32
+	threshold := pacerThreshold()
 	for w := 0; w < workers; w++ {
 		wg.Add(1)
 		go func(w int) {
 			defer wg.Done()
+			p := newPacer(threshold)
+			defer func() { waits.Add(int32(p.Waits)) }()
 			for time.Now().Before(deadline) {
+				p.allocated(200 * (64 + 100*8)) // a round's slices, about
 				m := map[int][]byte{}
 				for i := 0; i < 200; i++ {
 					b := make([]byte, 64+i*8)
@@ -385,7 +392,7 @@ func testGOMAXPROCS(t *T) {
 	if preempted == preempted0 && procs > online() && sl <= 100*time.Millisecond {
 		t.Errorf("no thread was preempted by the timer")
 	}
-	t.Logf("%d workers, %d rounds, %d kernel threads, %d timer preemptions (slice %v)", workers, rounds.Load(), len(after), preempted-preempted0, sl)
+	t.Logf("%d workers, %d rounds, %d kernel threads, %d timer preemptions (slice %v); waited %d times for the collector", workers, rounds.Load(), len(after), preempted-preempted0, sl, waits.Load())
 }
 
 func errnoOf(_, _ uintptr, e syscall.Errno) syscall.Errno { return e }
