@@ -62,17 +62,18 @@ func init() {
 	prepare = setMemoryLimit
 }
 
-// setMemoryLimit gives the runtime a memory limit of three quarters of what
-// it can hold, for the run, as a program on a small machine does: the
-// collector then starts early enough that what the tests allocate while it
-// marks (on an emulator running many cores on few host cores, a lot) fits.
-// Without it the runtime dies out of memory with half the RAM free.
+// setMemoryLimit gives the runtime a memory limit of half of what it can
+// hold, for the run, as a program on a small machine does: the collector
+// then starts early enough that what the tests allocate while it marks
+// (on an emulator running many cores on few host cores, a lot) fits in the
+// other half. Without it the runtime dies out of memory with much of the RAM
+// free.
 func setMemoryLimit() (undo func()) {
 	c := heapCeiling()
 	if c == 0 {
 		return func() {}
 	}
-	old := debug.SetMemoryLimit(int64(c / 4 * 3))
+	old := debug.SetMemoryLimit(int64(c / 2))
 	return func() { debug.SetMemoryLimit(old) }
 }
 
@@ -92,11 +93,17 @@ type pacer struct {
 	Waits     int
 }
 
-// pacerThreshold is the heap size (live objects and garbage not yet swept)
-// above which allocation waits for the collector: a third of what the
-// runtime can hold, but at least 8 MiB, above what any test keeps live.
+// pacerThreshold is the heap size (live objects and garbage not yet freed)
+// above which allocation waits for the collector: the memory limit, past
+// which the runtime collects whatever its goal, or half of what the runtime
+// can hold when no limit was set; at least 8 MiB, above what any test keeps
+// live.
 func pacerThreshold() uint64 {
-	return max(heapCeiling()/3, 8<<20)
+	t := heapCeiling() / 2
+	if l := debug.SetMemoryLimit(-1); l > 0 && uint64(l) < t {
+		t = uint64(l)
+	}
+	return max(t, 8<<20)
 }
 
 func newPacer(threshold uint64) *pacer {
@@ -107,9 +114,10 @@ func newPacer(threshold uint64) *pacer {
 }
 
 // allocated records n bytes allocated; every MiB it looks at the heap and,
-// above the threshold, waits for the collector to end a cycle (at most
-// 100 ms: a cycle may be over by then without the heap shrinking, when
-// more is live than expected).
+// above the threshold, where the collector is at work, waits until it ends
+// its cycle or the heap is back under the threshold (the sweeper frees a
+// finished cycle's garbage while this goroutine's P is idle), at most
+// 100 ms: more may be live than expected.
 func (p *pacer) allocated(n uint64) {
 	p.sinceRead += n
 	if p.sinceRead < 1<<20 {
@@ -124,8 +132,8 @@ func (p *pacer) allocated(n uint64) {
 	cycles := p.samples[1].Value.Uint64()
 	for end := time.Now().Add(100 * time.Millisecond); time.Now().Before(end); {
 		time.Sleep(time.Millisecond)
-		metrics.Read(p.samples[1:])
-		if p.samples[1].Value.Uint64() > cycles {
+		metrics.Read(p.samples[:])
+		if p.samples[0].Value.Uint64() <= p.threshold || p.samples[1].Value.Uint64() > cycles {
 			return
 		}
 	}

@@ -3,6 +3,7 @@ package ktest
 import (
 	"os"
 	"runtime"
+	"runtime/metrics"
 	"strconv"
 	"sync"
 	"sync/atomic"
@@ -174,8 +175,15 @@ func testGCParallel(t *T) {
 	want := build(10, 1).sum()
 	var bad, waits atomic.Int32
 	var wg sync.WaitGroup
-	stop := time.Now().Add(1500 * time.Millisecond)
+	// 1.5 s, and on until a collection ran: the heap's goal, which the
+	// tests before left, may be more than 1.5 s of allocation away.
+	stop, hardStop := time.Now().Add(1500*time.Millisecond), time.Now().Add(20*time.Second)
 	threshold := pacerThreshold()
+	collected := func() bool {
+		s := []metrics.Sample{{Name: "/gc/cycles/total:gc-cycles"}}
+		metrics.Read(s)
+		return s[0].Value.Uint64() > uint64(before.NumGC)
+	}
 	for w := 0; w < 2*n; w++ {
 		wg.Add(1)
 		go func() {
@@ -183,7 +191,7 @@ func testGCParallel(t *T) {
 			p := newPacer(threshold)
 			defer func() { waits.Add(int32(p.Waits)) }()
 			keep := make([]*tnode, 4)
-			for i := 0; time.Now().Before(stop); i++ {
+			for i := 0; time.Now().Before(stop) || !collected() && time.Now().Before(hardStop); i++ {
 				p.allocated(2047 * 16) // a tree's nodes
 				keep[i%len(keep)] = build(10, 1)
 				for _, k := range keep {
