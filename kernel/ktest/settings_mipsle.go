@@ -44,18 +44,21 @@ func slice() time.Duration {
 	return 10 * time.Millisecond
 }
 
-// heapCeiling is about as much memory as the Go runtime can hold: what it
-// mapped, and a 4 MiB piece for each free 4 MiB block. The runtime grows its
-// heap 4 MiB at a time, and the kernel maps memory directly, so each piece
-// is a free 4 MiB block of one bank: on a small machine cut into banks
-// (clusters=), or with the kernel's image in the first, the blocks run out
-// well before the RAM does.
+// heapCeiling is about as much memory as the Go runtime can hold: the pages
+// it holds, and a 4 MiB piece for each free 4 MiB block. The runtime grows
+// its heap 4 MiB at a time, and in a direct map each piece is a free 4 MiB
+// block of one bank: on a small machine cut into banks (clusters=), or with
+// the kernel's image in the first, the blocks run out well before the RAM
+// does. (Were frames bound page by page, free pages would count instead;
+// counting the blocks then only errs low.)
 func heapCeiling() uint64 {
 	var m kapi.MemStats
 	if err := kapi.ReadMemStats(&m); err != nil {
 		return 0
 	}
-	return m.MappedRW*m.PageSize + m.FreeBlocks[len(m.FreeBlocks)-1]*m.PageSize<<(len(m.FreeBlocks)-1)
+	held := m.TotalPages - m.FreePages - m.KernelPages
+	blocks := m.FreeBlocks[len(m.FreeBlocks)-1] << (len(m.FreeBlocks) - 1)
+	return (held + blocks) * m.PageSize
 }
 
 func init() {
