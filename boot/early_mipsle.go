@@ -247,10 +247,54 @@ func mapWindow(phys uint64, size uint32, cache uint32) {
 	mips32.SetWired(idx)
 	windowEntries = int(idx)
 	// The other entries map distinct unmapped KSEG0 pages, invalid, so that
-	// no two entries can ever match the same address.
-	for i := idx; i < entries; i++ {
-		mips32.WriteTLB(i, 0x80000000+i<<14, 0, 0, 0)
+	// no two entries can ever match the same address; PageMask is left at
+	// 4 KiB for the refill handler.
+	mips32.FlushTLB(idx, entries)
+}
+
+// The paged space: the kernel process's mappings (the Go runtime's heap,
+// stacks and metadata), below the heap window. Its size is eight times the
+// RAM managed, within [128 MiB, 768 MiB]: address space the runtime may
+// reserve without binding frames; its page table (4 bytes a page) and state
+// map (1 byte a page) come from cluster 0's bank.
+const (
+	pagedMin = 128 << 20
+	pagedMax = 768 << 20
+)
+
+var pagedBase, pagedSize, pagedTable uintptr
+
+func initPagedSpace(ram uint64, cacheAttr uint32) {
+	size := uintptr(min(max(8*ram, pagedMin), pagedMax))
+	npages := size >> mm.PageShift
+	tableRun := (mm.SpaceTableBytes(npages) + mm.PageSize - 1) >> mm.PageShift
+	stateRun := (mm.SpaceStateBytes(npages) + mm.PageSize - 1) >> mm.PageShift
+	table, ok1 := clusters.Managers[0].Pages.AllocRun(tableRun)
+	state, ok2 := clusters.Managers[0].Pages.AllocRun(stateRun)
+	if !ok1 || !ok2 {
+		halt("early boot: no memory for the page table of the paged space")
 	}
+	base := windowBase - size
+	if !linux.InitVM(base, npages, table, state, uint32(ramHighAlias-windowBase), cacheAttr) {
+		halt("early boot: the paged space cannot be set up")
+	}
+	pagedBase, pagedSize, pagedTable = base, size, table
+	Boot.PagedBase, Boot.PagedSize = base, size
+}
+
+// tlbTimeout reports a core that did not flush its TLB when asked: frames
+// cannot be given back safely, so the machine stops.
+func tlbTimeout(c *cpu.CPU, other uint32) {
+	var l klog.Line
+	l.S("*** KERNEL FAULT: core ").U(uint64(c.ID)).S(" asked every core to flush its TLB; core ").U(uint64(other)).S(" did not answer within 2 s").Print()
+	PowerOff(diag.StatusKernelFault)
+}
+
+// setPaged tells core b's TLB refill handler where the paged space is.
+func setPaged(b *mips32.Block) {
+	b.PagedTable = pagedTable
+	b.PagedBase = pagedBase
+	b.PagedSize = pagedSize
 }
 
 // cmdline problems found in early boot
@@ -390,7 +434,6 @@ func early() uintptr {
 	mapWindow(ramHighAlias, uint32(ram), cacheAttr)
 	kmem.Window = kmem.Range{Start: windowBase, End: windowBase + uintptr(ram)}
 	kmem.WindowPhys = ramHighAlias
-	npages := uintptr(ram) >> mm.PageShift
 
 	// Clusters: the mesh, one bank of RAM and one manager each. Cluster 0's
 	// bank begins with what stays reserved: the first MiB (boot loader
@@ -404,12 +447,7 @@ func early() uintptr {
 	if !clusters.Init(topo, reserved0) {
 		halt("early boot: a cluster's bank cannot hold its allocator")
 	}
-	stateMem, ok := clusters.Managers[0].Pages.AllocRun((npages + mm.PageSize - 1) >> mm.PageShift)
-	if !ok {
-		halt("early boot: no memory for the page-state map")
-	}
-	kmem.Zero(stateMem, npages)
-	linux.InitVM(windowBase, npages, stateMem)
+	initPagedSpace(uint64(ram), cacheAttr)
 	linux.RAMBytes = Boot.RAMBytes
 	if !clusters.InitTree() {
 		halt("early boot: no memory for the DQDT")
@@ -421,6 +459,7 @@ func early() uintptr {
 			cpu.Slice = ms * 1e6
 		}
 	}
+	setPaged(b)
 	tm, ok := timerMemory(0)
 	if !ok {
 		halt("early boot: no memory for the timer queue")
@@ -445,9 +484,9 @@ func early() uintptr {
 	cpu.SameCluster = sameCluster
 	linux.OnTickExtra = clusters.Tick
 	linux.AllocPages = clusters.AllocRun
-	linux.ClaimPages = clusters.Claim
 	linux.FreePages = clusters.FreeRange
 	linux.PageFree = clusters.IsFree
+	cpu.OnTLBTimeout = tlbTimeout
 	linux.PageStats = clusters.MemStats
 	clusters.ThreadMoved(-1, 0) // the first thread
 	mips32.SetHandlers(cpu.Trap, nestedFault)
@@ -585,9 +624,20 @@ func printBootLog() {
 	l.S("memory map:").Print()
 	l.S("  0x80000000-0x800fffff  KSEG0 low memory: boot loader data (reserved)").Print()
 	l.S("  ").X(uint32(Boot.ImageStart)).S("-").X(uint32(Boot.ImageEnd - 1)).S("  KSEG0 kernel image, data, bss (").U(uint64(Boot.ImageEnd-Boot.ImageStart) >> 10).S(" KiB)").Print()
-	l.S("  ").X(windowBase).S("-").X(uint32(windowBase + Boot.UsedRAM - 1)).S("  KUSEG heap window -> physical ").X(uint32(ramHighAlias)).S(" (").D(int64(windowEntries)).S(" wired TLB entries)").Print()
+	l.S("  ").X(uint32(Boot.PagedBase)).S("-").X(uint32(Boot.PagedBase + Boot.PagedSize - 1)).S("  KUSEG paged space: the Go runtime's mappings, frames bound on first touch").Print()
+	l.S("  ").X(windowBase).S("-").X(uint32(windowBase + Boot.UsedRAM - 1)).S("  KUSEG heap window -> physical ").X(uint32(ramHighAlias)).S(" (").D(int64(windowEntries)).S(" wired TLB entr")
+	if windowEntries == 1 {
+		l.S("y)")
+	} else {
+		l.S("ies)")
+	}
+	l.Print()
 	st := clusters.MemStats()
-	l.S("  page allocators: ").U(uint64(st.TotalPages)).S(" pages of 4 KiB in ").U(uint64(clusters.N())).S(" banks, ").U(uint64(st.FreePages)).S(" free").Print()
+	l.S("  page allocators: ").U(uint64(st.TotalPages)).S(" pages of 4 KiB in ").U(uint64(clusters.N())).S(" bank")
+	if clusters.N() != 1 {
+		l.S("s")
+	}
+	l.S(", ").U(uint64(st.FreePages)).S(" free").Print()
 	l.S("  0xb8000000            KSEG1 ISA I/O (UART 0x3f8, PIT 0x40, RTC 0x70, ACPI 0x1000)").Print()
 	if Boot.Cores > 1 {
 		l.S("  0xbbdc0000 GIC, 0xbbde0000 CPC, 0xbfbf8000 GCR (KSEG1)").Print()

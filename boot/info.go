@@ -32,6 +32,8 @@ type Info struct {
 	ImageEnd    uintptr
 	Window      uintptr
 	WindowPhys  uint64
+	PagedBase   uintptr // the paged space (the Go runtime's mappings)
+	PagedSize   uintptr
 	EarlyNS     int64 // ns from entry to the end of early boot
 }
 

@@ -76,11 +76,18 @@ func installVectorsFor(id uint32) *mips32.Block {
 	b := block(id)
 	entry := uint32(mips32.TrapEntryAddr())
 	j := 2<<26 | (entry>>2)&0x3ffffff
-	for _, off := range [...]uintptr{mips32.VecRefill, mips32.VecCacheError, mips32.VecGeneral, mips32.VecInterrupt} {
+	for _, off := range [...]uintptr{mips32.VecCacheError, mips32.VecGeneral, mips32.VecInterrupt} {
 		v := (*[2]uint32)(unsafe.Pointer(&b.Vectors[off]))
 		v[0] = j
 		v[1] = 0
 	}
+	// TLB refills go to their own handler: the paged space's misses never
+	// reach Go code.
+	refill := uint32(mips32.RefillEntryAddr())
+	v := (*[2]uint32)(unsafe.Pointer(&b.Vectors[mips32.VecRefill]))
+	v[0] = 2<<26 | (refill>>2)&0x3ffffff
+	v[1] = 0
+	setPaged(b)
 	if icacheLine != 0 {
 		mips32.SyncICache(uintptr(unsafe.Pointer(b)), 0x400, icacheLine)
 	}

@@ -35,7 +35,7 @@ type Space struct {
 
 	// Pages in each state, resident pages, and counters.
 	Mapped, Reserved, Resident uintptr
-	Fills, Clears                 uint64
+	Fills, Clears              uint64
 }
 
 // Page states.

@@ -14,6 +14,10 @@
 #define B_NESTSP 0x414
 #define B_TRAPS 0x41c
 #define B_NESTG 0x420
+#define B_PAGEDBASE 0x424
+#define B_PAGEDSIZE 0x428
+#define B_PAGEDTBL 0x42c
+#define B_SCRATCH 0x430
 
 #define F_HI 128
 #define F_LO 132
@@ -119,6 +123,43 @@ nested:
 	JAL	·dispatchNested(SB)
 	JMP	0(PC)
 
+// refillEntry is the TLB refill vector's target. A miss in the paged space
+// (BadVAddr in [PagedBase, PagedBase+PagedSize)) loads the pair of page
+// table entries of BadVAddr>>13 into a random TLB entry and returns: a page
+// without a frame loads as invalid, and the retried access then takes a TLB
+// invalid exception, which the trap entry turns into a page fault. Any other
+// miss goes to the trap entry as before. It uses k0, k1 and at (saved in the
+// block) and touches only the block (KSEG0) and the table (in the wired
+// heap window), so it never misses itself. PageMask must be 0 (4 KiB pages).
+TEXT ·refillEntry(SB),NOSPLIT|NOFRAME,$0
+	MFC0_K0_EBASE
+	SRL	$12, R26
+	SLL	$12, R26
+	MOVW	R1, B_SCRATCH(R26)
+	MOVW	M8, R27                // BadVAddr
+	MOVW	B_PAGEDBASE(R26), R1
+	SUBU	R1, R27                // offset into the space: negative or past the end is outside
+	BLTZ	R27, refillOutside
+	MOVW	B_PAGEDSIZE(R26), R1
+	SUBU	R1, R27, R1
+	BGEZ	R1, refillOutside
+	SRL	$13, R27
+	SLL	$3, R27
+	MOVW	B_PAGEDTBL(R26), R1
+	ADDU	R1, R27
+	MOVW	0(R27), R1
+	MOVW	R1, M2                 // EntryLo0
+	MOVW	4(R27), R1
+	MOVW	R1, M3                 // EntryLo1
+	MOVW	B_SCRATCH(R26), R1
+	EHB
+	TLBWR
+	EHB
+	ERET
+refillOutside:
+	MOVW	B_SCRATCH(R26), R1
+	JMP	·trapEntry(SB)
+
 // trapReturn restores the current frame of this core and returns to it. It
 // is also how a core enters its first thread.
 TEXT ·trapReturn(SB),NOSPLIT|NOFRAME,$0
@@ -184,6 +225,11 @@ TEXT ·sigreturnTramp(SB),NOSPLIT|NOFRAME,$0
 	MOVW	$4193, R2
 	SYSCALL
 	JMP	0(PC)
+
+TEXT ·RefillEntryAddr(SB),NOSPLIT,$0-4
+	MOVW	$·refillEntry(SB), R1
+	MOVW	R1, ret+0(FP)
+	RET
 
 // Addresses of the above, for the vectors and for thread set-up.
 TEXT ·TrapEntryAddr(SB),NOSPLIT,$0-4
@@ -349,6 +395,54 @@ TEXT ·WriteTLB(SB),NOSPLIT,$0-20
 	MOVW	R1, M5
 	EHB
 	TLBWI
+	EHB
+	RET
+
+// UpdateTLB rewrites the TLB entry whose VPN2 is hi's (ASID 0), if this
+// core's TLB holds one, with lo0 and lo1 (4 KiB pages); it leaves the TLB
+// alone otherwise (the refill handler loads the table when it is needed).
+TEXT ·UpdateTLB(SB),NOSPLIT,$0-12
+	MOVW	hi+0(FP), R1
+	MOVW	R1, M10
+	EHB
+	TLBP
+	EHB
+	MOVW	M0, R1                 // Index: bit 31 set when no entry matched
+	BLTZ	R1, updateDone
+	MOVW	lo0+4(FP), R1
+	MOVW	R1, M2
+	MOVW	lo1+8(FP), R1
+	MOVW	R1, M3
+	MOVW	R0, M5
+	EHB
+	TLBWI
+	EHB
+updateDone:
+	RET
+
+// FlushTLB invalidates TLB entries [from, to): each gets a distinct
+// unmapped KSEG0 VPN2 so that no two entries can ever match one address.
+TEXT ·FlushTLB(SB),NOSPLIT,$0-8
+	MOVW	from+0(FP), R1
+	MOVW	to+4(FP), R2
+	MOVW	R0, M2
+	MOVW	R0, M3
+	MOVW	R0, M5
+flushLoop:
+	SUBU	R1, R2, R3
+	BLEZ	R3, flushDone
+	MOVW	R1, M0
+	SLL	$14, R1, R3
+	MOVW	$0x80000000, R4
+	OR	R4, R3
+	MOVW	R3, M10
+	EHB
+	TLBWI
+	ADDU	$1, R1
+	JMP	flushLoop
+flushDone:
+	EHB
+	MOVW	R0, M10                // ASID 0 again
 	EHB
 	RET
 

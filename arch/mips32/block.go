@@ -40,8 +40,16 @@ type Block struct {
 	Traps uint32 // +0x41c
 	// NestG is the address of the fake g describing the nest stack.
 	NestG uintptr // +0x420
+	// PagedBase, PagedSize and PagedTable describe the paged space the TLB
+	// refill handler serves (see mm.Space): its first address, its size in
+	// bytes and its page table. A refill outside it goes to the trap entry.
+	PagedBase  uintptr // +0x424
+	PagedSize  uintptr // +0x428
+	PagedTable uintptr // +0x42c
+	// Scratch is where the refill handler keeps the register it borrows.
+	Scratch uint32 // +0x430
 
-	_    [0x1c]byte
+	_    [0xc]byte
 	Nest Frame // +0x440: registers at a nested exception
 
 	// G is the fake g of the trap stack (runtime.g's first four words:
@@ -65,6 +73,10 @@ const (
 	BlockID        = 0x418
 	BlockTraps     = 0x41c
 	BlockNestG     = 0x420
+	BlockPagedBase = 0x424
+	BlockPagedSize = 0x428
+	BlockPagedTbl  = 0x42c
+	BlockScratch   = 0x430
 	BlockNest      = 0x440
 )
 

@@ -46,6 +46,17 @@ func Wait()
 func WriteTLB(index, hi, lo0, lo1, mask uint32)
 func ReadTLB(index uint32) (hi, lo0, lo1, mask uint32)
 func SetWired(n uint32)
+
+// UpdateTLB rewrites the entry of this core's TLB for VPN2 hi, if any.
+func UpdateTLB(hi, lo0, lo1 uint32)
+
+// FlushTLB invalidates the TLB entries [from, to).
+func FlushTLB(from, to uint32)
+
+func refillEntry()
+
+// RefillEntryAddr is the address of the TLB refill handler.
+func RefillEntryAddr() uintptr
 func Wired() uint32
 func SetEntryHi(v uint32)
 func EntryHi() uint32

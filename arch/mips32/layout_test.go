@@ -43,6 +43,10 @@ func TestBlockLayout(t *testing.T) {
 	check("ID", unsafe.Offsetof(b.ID), BlockID)
 	check("Traps", unsafe.Offsetof(b.Traps), BlockTraps)
 	check("NestG", unsafe.Offsetof(b.NestG), BlockNestG)
+	check("PagedBase", unsafe.Offsetof(b.PagedBase), BlockPagedBase)
+	check("PagedSize", unsafe.Offsetof(b.PagedSize), BlockPagedSize)
+	check("PagedTable", unsafe.Offsetof(b.PagedTable), BlockPagedTbl)
+	check("Scratch", unsafe.Offsetof(b.Scratch), BlockScratch)
 	check("Nest", unsafe.Offsetof(b.Nest), BlockNest)
 	check("size", unsafe.Sizeof(b), BlockSize)
 }

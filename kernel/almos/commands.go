@@ -5,6 +5,7 @@ package main
 import (
 	"fmt"
 	"runtime"
+	"runtime/debug"
 	"strconv"
 	"strings"
 	"time"
@@ -41,9 +42,10 @@ func cmdMem(s *shell.Shell, _ []string) error {
 	fmt.Fprintf(s.Out, "physical memory: %d MiB RAM, %d pages of %d KiB managed\n", m.RAMBytes>>20, m.TotalPages, m.PageSize>>10)
 	fmt.Fprintf(s.Out, "  free          %8d pages %9d KiB\n", m.FreePages, kib(m.FreePages))
 	fmt.Fprintf(s.Out, "  used          %8d pages %9d KiB\n", m.TotalPages-m.FreePages, kib(m.TotalPages-m.FreePages))
-	fmt.Fprintf(s.Out, "    mapped      %8d pages %9d KiB (Go runtime's mappings)\n", m.MappedRW, kib(m.MappedRW))
-	fmt.Fprintf(s.Out, "    reserved    %8d pages %9d KiB (mapped PROT_NONE)\n", m.Reserved, kib(m.Reserved))
-	fmt.Fprintf(s.Out, "    kernel      %8d pages %9d KiB (image, allocator, descriptors)\n", m.KernelPages, kib(m.KernelPages))
+	fmt.Fprintf(s.Out, "    resident    %8d pages %9d KiB (frames of the Go runtime's mappings)\n", m.Resident, kib(m.Resident))
+	fmt.Fprintf(s.Out, "    kernel      %8d pages %9d KiB (image, allocator, page table, descriptors)\n", m.KernelPages, kib(m.KernelPages))
+	fmt.Fprintf(s.Out, "  paged space: %d MiB, %d MiB mapped, %d MiB reserved (PROT_NONE), %d page faults, %d frames given back, %d TLB flushes\n",
+		m.SpacePages*m.PageSize>>20, m.MappedRW*m.PageSize>>20, m.Reserved*m.PageSize>>20, m.PageFaults, m.Released, m.TLBFlushes)
 	fmt.Fprintf(s.Out, "  free blocks by order:")
 	for k, n := range m.FreeBlocks {
 		fmt.Fprintf(s.Out, " %d:%d", k, n)
@@ -162,10 +164,13 @@ func cmdStats(s *shell.Shell, _ []string) error {
 	return nil
 }
 
+// cmdGC collects and returns what the heap does not use to the page
+// allocators (debug.FreeOSMemory: MADV_DONTNEED on every free span), then
+// shows memory.
 func cmdGC(s *shell.Shell, _ []string) error {
 	t0 := time.Now()
-	runtime.GC()
-	fmt.Fprintf(s.Out, "collection took %v\n", time.Since(t0))
+	debug.FreeOSMemory()
+	fmt.Fprintf(s.Out, "collection and release took %v\n", time.Since(t0))
 	return cmdMem(s, nil)
 }
 

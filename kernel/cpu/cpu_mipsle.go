@@ -68,6 +68,8 @@ type CPU struct {
 	Pongs atomic.Uint32
 	// Asked has a bit for each idle core that asked this one for work.
 	Asked atomic.Uint32
+	// tlbAck is the TLB flush generation the core last flushed at.
+	tlbAck atomic.Uint32
 }
 
 // Deferred work a core can be asked to do (Post, then an IPI).
@@ -79,6 +81,8 @@ const (
 	WorkPong
 	// WorkGive asks the core to hand ready threads to the cores in Asked.
 	WorkGive
+	// WorkFlushTLB asks the core to flush its TLB (see FlushTLBs).
+	WorkFlushTLB
 )
 
 // Post asks core c for deferred work; the caller then interrupts it.
@@ -89,6 +93,9 @@ func (c *CPU) TakeWork() {
 	w := c.work.Swap(0)
 	if w&WorkPong != 0 {
 		c.Pongs.Add(1)
+	}
+	if w&WorkFlushTLB != 0 {
+		c.flushLocalTLB()
 	}
 	if w&WorkGive != 0 && OnGive != nil {
 		OnGive(c)

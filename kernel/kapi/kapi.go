@@ -43,13 +43,18 @@ type MemStats struct {
 	TotalPages  uint64 // pages the allocator manages
 	FreePages   uint64
 	FreeBlocks  [11]uint64 // free blocks per order (4 KiB .. 4 MiB)
-	MappedRW    uint64     // pages mapped by the process
-	Reserved    uint64     // pages mapped PROT_NONE
-	KernelPages uint64     // pages held by the kernel itself (descriptors, tables)
+	MappedRW    uint64     // pages the process mapped readable (virtual)
+	Reserved    uint64     // pages mapped PROT_NONE (virtual)
+	Resident    uint64     // pages of the process holding a frame
+	KernelPages uint64     // frames held by the kernel itself (descriptors, tables)
 	Maps        uint64
 	Unmaps      uint64
 	MapFailures uint64
-	ZeroedBytes uint64
+	ZeroedBytes uint64 // bytes of frames zeroed for page faults
+	PageFaults  uint64 // page faults that bound a frame
+	Released    uint64 // frames given back by munmap, MADV_DONTNEED, MAP_FIXED
+	TLBFlushes  uint64 // machine-wide TLB flushes before giving frames back
+	SpacePages  uint64 // size of the process's paged space
 	ImageBytes  uint64 // kernel image, data and bss
 }
 

@@ -1,5 +1,6 @@
 // Package kmem knows the kernel's address map: which virtual ranges hold
-// memory (the kernel image in KSEG0 and the heap window in KUSEG) and how to
+// memory (the kernel image in KSEG0, the heap window in KUSEG and the paged
+// space below it) and how to
 // look at memory named by an address. System calls use it to refuse a bad
 // pointer with EFAULT instead of faulting in trap context, and the fault
 // report uses it to read stacks safely.
@@ -30,14 +31,38 @@ var (
 	Window Range
 	// WindowPhys is the physical address Window.Start maps to.
 	WindowPhys uint64
+
+	// Paged is the process's paged space (mm.Space): its pages reach
+	// frames through a page table and the TLB refill handler, and a page
+	// may have no frame yet.
+	Paged Range
+	// Populate binds frames to every page of [p, p+n) in Paged and
+	// reports whether they are all mapped: then the kernel may touch the
+	// range (a TLB refill, never a fault).
+	Populate func(p, n uintptr) bool
+	// Resolve returns the window address of the byte at p in Paged if its
+	// page has a frame, without binding one or taking a lock.
+	Resolve func(p uintptr) (uintptr, bool)
 )
 
 // Valid reports whether [p, p+n) is memory the kernel can read and write.
+// For the paged space it binds the frames the range lacks: so it is called
+// in trap context, never with the space's lock held.
 func Valid(p, n uintptr) bool {
 	if n == 0 {
-		return p != 0
+		if p == 0 {
+			return false
+		}
+		n = 1
+		if Paged.Contains(p, 1) {
+			return Populate != nil && Populate(p, 1)
+		}
+		return Image.Contains(p, 1) || Window.Contains(p, 1)
 	}
-	return Image.Contains(p, n) || Window.Contains(p, n)
+	if Image.Contains(p, n) || Window.Contains(p, n) {
+		return true
+	}
+	return Paged.Contains(p, n) && Populate != nil && Populate(p, n)
 }
 
 // ValidAligned is Valid plus an alignment check (align is a power of two).
@@ -63,12 +88,22 @@ func Bytes(p, n uintptr) []byte {
 // U32 returns a pointer to the word at p.
 func U32(p uintptr) *uint32 { return (*uint32)(Ptr(p)) }
 
-// Read32 reads the word at p if it is valid memory.
+// Read32 reads the word at p if it is memory, without binding frames or
+// taking locks (a word of the paged space is read through the window, so
+// it works at exception level too): the fault report reads stacks with it.
 func Read32(p uintptr) (uint32, bool) {
-	if !ValidAligned(p, 4, 4) {
+	if p&3 != 0 {
 		return 0, false
 	}
-	return *U32(p), true
+	if Image.Contains(p, 4) || Window.Contains(p, 4) {
+		return *U32(p), true
+	}
+	if Paged.Contains(p, 4) && Resolve != nil {
+		if w, ok := Resolve(p); ok {
+			return *U32(w), true
+		}
+	}
+	return 0, false
 }
 
 // Zero clears n bytes at p.

@@ -11,6 +11,7 @@ import (
 	"unsafe"
 
 	"almos/kernel/kapi"
+	"almos/kernel/kmem"
 )
 
 // Tests of locality: where the DQDT places threads, where memory comes
@@ -185,6 +186,12 @@ func testSpill(t *T) {
 			break
 		}
 		maps = append(maps, a)
+		// Frames are bound on first touch, from the toucher's cluster
+		// first: touch every page, then ask where the first one is.
+		mem := kmem.Bytes(a, chunk)
+		for p := 0; p < chunk; p += 4096 {
+			mem[p] = 1
+		}
 		c := kapi.AddrHome(a)
 		where = append(where, c)
 		if c != int(home.ID) && firstRemote < 0 {

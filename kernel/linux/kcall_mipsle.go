@@ -79,7 +79,13 @@ func kcall(c *cpu.CPU, t *thread.Thread, n uint32) (uint32, Errno) {
 		}
 		return uint32(treeNodes(p, int(max))), 0
 	case kapi.CallAddrHome:
-		return uint32(int32(clusters.OfAddr(uintptr(arg(t, 0))))), 0
+		// The cluster whose bank holds the byte at the address: for the
+		// paged space, its page's frame (-1 while it has none).
+		a := uintptr(arg(t, 0))
+		if w, ok := resolve(a); ok {
+			a = w
+		}
+		return uint32(int32(clusters.OfAddr(a))), 0
 	case kapi.CallLocality:
 		p := uintptr(arg(t, 0))
 		var l kapi.Locality
@@ -157,18 +163,23 @@ func memStats(m *kapi.MemStats) {
 		PageSize:    mm.PageSize,
 		TotalPages:  uint64(s.TotalPages),
 		FreePages:   uint64(s.FreePages),
-		MappedRW:    VM.RW,
-		Reserved:    VM.Reserved,
+		MappedRW:    uint64(VM.Space.Mapped),
+		Reserved:    uint64(VM.Space.Reserved),
+		Resident:    uint64(VM.Space.Resident),
 		Maps:        VM.Maps,
 		Unmaps:      VM.Unmaps,
 		MapFailures: VM.Failures,
-		ZeroedBytes: VM.ZeroedBytes,
+		ZeroedBytes: VM.Faults * mm.PageSize,
+		PageFaults:  VM.Faults,
+		Released:    VM.Released,
+		TLBFlushes:  uint64(cpu.TLBFlushes.Load()),
+		SpacePages:  uint64(VM.Space.Pages()),
 		ImageBytes:  uint64(kmem.Image.Size()),
 	}
 	for i := range m.FreeBlocks {
 		m.FreeBlocks[i] = uint64(s.FreeBlocks[i])
 	}
-	m.KernelPages = m.TotalPages - m.FreePages - m.MappedRW - m.Reserved
+	m.KernelPages = m.TotalPages - m.FreePages - m.Resident
 }
 
 func sysStats(s *kapi.SysStats) {

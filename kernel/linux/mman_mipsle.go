@@ -1,6 +1,7 @@
 package linux
 
 import (
+	"almos/arch/mips32"
 	"almos/kernel/cpu"
 	"almos/kernel/klog"
 	"almos/kernel/kmem"
@@ -9,19 +10,16 @@ import (
 	"almos/mm"
 )
 
-// The process's memory mappings. The heap window is a direct map of the
-// bank (virtual page i is physical page i of the bank), so mapping memory is
-// taking pages from the bank's page allocator and unmapping is giving them
-// back. A byte per page records what the process holds:
-const (
-	pageFree     = 0 // not the process's (free or the kernel's)
-	pageRW       = 1 // mapped readable and writable
-	pageReserved = 2 // mapped PROT_NONE: held, not yet zeroed
-)
-
-// minReservation (pages) is the largest PROT_NONE reservation always
-// granted: the Go runtime's 4 MiB heap arena plus 4 MiB to align it.
-const minReservation = 8 << 20 >> mm.PageShift
+// The kernel process's memory mappings: a paged space (mm.Space) below the
+// heap window, its pages bound to frames of any bank on first touch. Mapping
+// memory takes no frame; the first access to a page faults (the TLB refill
+// handler loads an invalid entry) and the fault binds a zeroed frame from the
+// toucher's cluster, or from the nearest cluster with room. munmap,
+// MADV_DONTNEED and a MAP_FIXED mapping over resident pages unbind frames:
+// once every core's TLB is flushed they go back to their banks. System calls
+// that read or write the process's memory check it with kmem.Valid, which
+// binds the frames of the range first (kmem.Populate), so trap context never
+// faults on a page of the space.
 
 const (
 	protNone  = 0
@@ -31,117 +29,172 @@ const (
 	mapAnon   = 0x800
 )
 
-// The banks' page allocators, set at boot (the clusters' managers): where a
-// mapping's pages come from and go back to.
+// The banks' page allocators, set at boot (the clusters' managers): where
+// frames come from and go back to.
 var (
 	// AllocPages takes a run for a thread on core (its cluster first).
 	AllocPages func(core uint32, npages uintptr) (uintptr, bool)
-	// ClaimPages takes exactly a range if it is all free.
-	ClaimPages func(addr, npages uintptr) bool
 	// FreePages gives a range back.
 	FreePages func(addr, npages uintptr) bool
-	// PageFree tells whether a page is free.
-	PageFree func(addr uintptr) bool
 	// PageStats adds up the allocators' statistics.
 	PageStats func() mm.Stats
 )
 
-// VM is the state of the process's mappings.
+// VM is the kernel process's address space.
 var VM struct {
-	lock   spin.Lock
-	base   uintptr // first page of the window the allocators manage
-	npages uintptr
-	state  uintptr // [npages]byte
+	lock  spin.Lock
+	Space mm.Space
 
-	// Pages held in each state, and counters.
-	RW, Reserved uint64
 	Maps, Unmaps uint64
-	Failures     uint64
-	Dontneed     uint64 // pages cleared by MADV_DONTNEED
-	// RefusedReservations counts PROT_NONE reservations refused for size.
-	RefusedReservations uint64
-	ZeroedBytes         uint64
+	Failures     uint64 // mmap calls refused for want of room or frames
+	Dontneed     uint64 // pages given back by MADV_DONTNEED
+	Faults       uint64 // page faults that bound a frame
+	Released     uint64 // frames given back to the banks
+	NoFrame      uint64 // page faults no bank could serve
 }
 
-// InitVM sets up the mapping state of the window [base, base+npages
-// pages). stateMem holds one byte per page (zeroed by the caller).
-func InitVM(base, npages, stateMem uintptr) {
-	VM.base = base
-	VM.npages = npages
-	VM.state = stateMem
-}
-
-func pageState(i uintptr) *byte { return &kmem.Bytes(VM.state+i, 1)[0] }
-
-func pageIndex(va uintptr) (uintptr, bool) {
-	if va < VM.base || va >= VM.base+VM.npages*mm.PageSize {
-		return 0, false
+// InitVM makes [base, base+npages pages) the process's space, with its page
+// table and state map at the given window addresses (SpaceTableBytes and
+// SpaceStateBytes of npages). physOffset turns a frame's window address into
+// its physical address; attr is the cache attribute of its pages.
+func InitVM(base, npages, table, state uintptr, physOffset, attr uint32) bool {
+	if !VM.Space.Init(base, npages, table, state, physOffset, attr) {
+		return false
 	}
-	return (va - VM.base) >> mm.PageShift, true
+	kmem.Paged = kmem.Range{Start: base, End: base + npages<<mm.PageShift}
+	kmem.Populate = populate
+	kmem.Resolve = resolve
+	return true
 }
 
-func setPages(first, n uintptr, st byte) {
-	for i := first; i < first+n; i++ {
-		p := pageState(i)
-		switch *p {
-		case pageRW:
-			VM.RW--
-		case pageReserved:
-			VM.Reserved--
-		}
-		*p = st
-		switch st {
-		case pageRW:
-			VM.RW++
-		case pageReserved:
-			VM.Reserved++
-		}
+// bind gives page i a zeroed frame from the cluster of core (VM.lock held)
+// and refreshes this core's TLB entry of its pair.
+func bind(core uint32, i uintptr) bool {
+	f, ok := AllocPages(core, 1)
+	if !ok {
+		VM.NoFrame++
+		return false
 	}
+	kmem.Zero(f, mm.PageSize)
+	VM.Space.Fill(i, f)
+	VM.Faults++
+	mips32.UpdateTLB(VM.Space.Pair(i))
+	return true
 }
 
-// zeroPages clears the pages of [first, first+n) that become readable.
-func zeroPages(first, n uintptr) {
-	kmem.Zero(VM.base+first<<mm.PageShift, n<<mm.PageShift)
-	VM.ZeroedBytes += uint64(n << mm.PageShift)
-}
-
-// claimFixed makes [first, first+n) the process's, taking the pages that are
-// free. It fails if a page belongs to the kernel.
-func claimFixed(first, n uintptr) bool {
-	for i := first; i < first+n; i++ {
-		if *pageState(i) == pageFree && !PageFree(VM.base+i<<mm.PageShift) {
-			return false
-		}
+// pageFault serves a TLB miss or invalid exception of thread t at va: a
+// mapped page gets its frame (or, already resident through another core,
+// this core's stale TLB entry is refreshed). It reports false for an address
+// the process has not mapped readable: the caller then signals.
+func pageFault(c *cpu.CPU, t *thread.Thread, va uintptr) bool {
+	i, in := VM.Space.Index(va, 1)
+	if !in {
+		return false
 	}
-	i := first
-	for i < first+n {
-		if *pageState(i) != pageFree {
-			i++
-			continue
-		}
-		j := i
-		for j < first+n && *pageState(j) == pageFree {
-			j++
-		}
-		if !ClaimPages(VM.base+i<<mm.PageShift, j-i) {
-			// Taken meanwhile by another core's allocation: give back
-			// what this call claimed.
-			undoClaims(first, i)
-			return false
-		}
-		i = j
+	VM.lock.Acquire(c.ID)
+	defer VM.lock.Release()
+	if VM.Space.State(i) != mm.StateMapped {
+		return false
+	}
+	if _, ok := VM.Space.Frame(i); ok {
+		mips32.UpdateTLB(VM.Space.Pair(i))
+		return true
+	}
+	if !bind(c.ID, i) {
+		var l klog.Line
+		l.S("mm: out of memory: no bank has a frame for the page at ").X(uint32(va)).S(" (thread ").D(int64(t.TID)).S(")").Print()
+		fatalSignal(c, t, SIGBUS, "out of memory: a page fault no bank could serve")
 	}
 	return true
 }
 
-// undoClaims frees the pages of [first, upto) this call just claimed: those
-// still marked free in the state map.
-func undoClaims(first, upto uintptr) {
-	for i := first; i < upto; i++ {
-		if *pageState(i) == pageFree && !PageFree(VM.base+i<<mm.PageShift) {
-			FreePages(VM.base+i<<mm.PageShift, 1)
+// populate binds the frames of [p, p+n), all of which must be mapped, so
+// that trap context can touch the range (kmem.Valid's check for the paged
+// space). It also refreshes this core's TLB entries of the range, which may
+// hold a page as invalid from before another core bound it.
+func populate(p, n uintptr) bool {
+	if n == 0 {
+		n = 1
+	}
+	first, in := VM.Space.Index(p, n)
+	if !in {
+		return false
+	}
+	last := (p + n - 1 - VM.Space.Base()) >> mm.PageShift
+	core := mips32.CPUNum()
+	VM.lock.Acquire(core)
+	defer VM.lock.Release()
+	for i := first; i <= last; i++ {
+		if VM.Space.State(i) != mm.StateMapped {
+			return false
 		}
 	}
+	for i := first; i <= last; i++ {
+		if _, ok := VM.Space.Frame(i); ok {
+			if i == first || i&1 == 0 {
+				mips32.UpdateTLB(VM.Space.Pair(i))
+			}
+			continue
+		}
+		if !bind(core, i) {
+			return false
+		}
+	}
+	return true
+}
+
+// resolve returns the window address of the byte at p of the space, if its
+// page is resident, without binding anything or taking a lock: the fault
+// report reads stacks through it, at exception level, where a TLB refill
+// cannot be taken.
+func resolve(p uintptr) (uintptr, bool) {
+	i, in := VM.Space.Index(p, 1)
+	if !in {
+		return 0, false
+	}
+	f, ok := VM.Space.Frame(i)
+	if !ok {
+		return 0, false
+	}
+	return f + p&(mm.PageSize-1), true
+}
+
+// release unbinds the frames of [first, first+n) and gives them back to
+// their banks, a batch at a time: each batch is taken under the lock, then
+// every core's TLB is flushed, then the frames are freed. The caller holds
+// no lock and has already set the pages' new state, so that no fault binds
+// a frame there meanwhile (except to a page that stays mapped).
+func release(c *cpu.CPU, first, n uintptr) {
+	var batch [128]uintptr
+	for n > 0 {
+		VM.lock.Acquire(c.ID)
+		done, k := VM.Space.Clear(first, n, batch[:])
+		VM.lock.Release()
+		if k > 0 {
+			c.FlushTLBs()
+			for _, f := range batch[:k] {
+				if !FreePages(f, 1) {
+					var l klog.Line
+					l.S("mm: could not give frame ").X(uint32(f)).S(" back to its bank").Print()
+				}
+			}
+			VM.lock.Acquire(c.ID)
+			VM.Released += uint64(k)
+			VM.lock.Release()
+		}
+		first += done
+		n -= done
+	}
+}
+
+// span returns the pages of [addr, addr+length) if it lies in the space.
+func span(addr, length uintptr) (first, n uintptr, ok bool) {
+	if addr&(mm.PageSize-1) != 0 {
+		return 0, 0, false
+	}
+	n = (length + mm.PageSize - 1) >> mm.PageShift
+	first, ok = VM.Space.Index(addr, n<<mm.PageShift)
+	return first, n, ok
 }
 
 func sysMmap(c *cpu.CPU, t *thread.Thread) (uint32, Errno) {
@@ -179,59 +232,53 @@ func mmap(c *cpu.CPU, t *thread.Thread) (uint32, Errno) {
 	if fixed && addr&(mm.PageSize-1) != 0 {
 		return 0, EINVAL
 	}
-	if prot == protNone && !fixed && n > VM.npages/4 && n > minReservation {
-		// A reservation of address space costs real pages in a direct
-		// map. The Go runtime asks for 512, 256 or 128 MiB up front and,
-		// refused, grows its heap 4 MiB at a time: leave the memory to
-		// everything else. Each of those steps reserves 8 MiB (an arena
-		// and its alignment slack, the excess unmapped at once), which a
-		// small machine must grant.
-		VM.RefusedReservations++
+	st := mm.StateMapped
+	if prot == protNone {
+		st = mm.StateReserved
+	} else if free := PageStats().FreePages; uintptr(n) > free {
+		// Frames are bound on first touch; a mapping larger than all
+		// the free memory could never be touched whole: refuse it now
+		// rather than fail a page fault later.
+		VM.lock.Acquire(c.ID)
+		VM.Failures++
+		VM.lock.Release()
 		return 0, ENOMEM
 	}
 	VM.lock.Acquire(c.ID)
-	defer VM.lock.Release()
 	var first uintptr
 	got := false
 	if fixed {
-		i, in := pageIndex(addr)
-		if !in || i+n > VM.npages || !claimFixed(i, n) {
+		i, in := VM.Space.Index(addr, n<<mm.PageShift)
+		if !in {
 			VM.Failures++
+			VM.lock.Release()
 			return 0, ENOMEM
 		}
 		first, got = i, true
 	} else if addr != 0 && addr&(mm.PageSize-1) == 0 {
 		// A hint: honoured when the whole range is free.
-		if i, in := pageIndex(addr); in && i+n <= VM.npages && ClaimPages(addr, n) {
+		if i, in := VM.Space.Index(addr, n<<mm.PageShift); in && VM.Space.AllFree(i, n) {
 			first, got = i, true
 		}
 	}
 	if !got {
-		va, ok := AllocPages(c.ID, n)
+		i, ok := VM.Space.Find(n)
 		if !ok {
 			VM.Failures++
+			VM.lock.Release()
 			return 0, ENOMEM
 		}
-		first, _ = pageIndex(va)
+		first = i
 	}
-	if !fixed {
-		// Pages fresh from the allocator cannot be the process's already.
-		for i := first; i < first+n; i++ {
-			if *pageState(i) != pageFree {
-				var l klog.Line
-				l.S("mm: BUG: page ").X(uint32(VM.base + i<<mm.PageShift)).S(" handed out twice (mmap ").X(uint32(addr)).S(" len ").X(uint32(length)).S(")").Print()
-				break
-			}
-		}
-	}
-	if prot == protNone {
-		setPages(first, n, pageReserved)
-	} else {
-		zeroPages(first, n)
-		setPages(first, n, pageRW)
-	}
+	VM.Space.SetState(first, n, st)
 	VM.Maps++
-	return uint32(VM.base + first<<mm.PageShift), 0
+	VM.lock.Release()
+	if fixed {
+		// A fixed mapping replaces what was there: fresh pages read as
+		// zero, so the old frames go.
+		release(c, first, n)
+	}
+	return uint32(VM.Space.Addr(first)), 0
 }
 
 func sysMunmap(c *cpu.CPU, t *thread.Thread) (uint32, Errno) {
@@ -240,63 +287,45 @@ func sysMunmap(c *cpu.CPU, t *thread.Thread) (uint32, Errno) {
 		return 0, EINVAL
 	}
 	n := (length + mm.PageSize - 1) >> mm.PageShift
-	VM.lock.Acquire(c.ID)
-	defer VM.lock.Release()
-	first, in := pageIndex(addr)
+	first, in := VM.Space.Index(addr, mm.PageSize)
 	if !in {
 		return 0, 0 // nothing of ours there
 	}
-	if first+n > VM.npages {
-		n = VM.npages - first
+	if first+n > VM.Space.Pages() {
+		n = VM.Space.Pages() - first
 	}
-	i := first
-	for i < first+n {
-		if *pageState(i) == pageFree {
-			i++
-			continue
-		}
-		j := i
-		for j < first+n && *pageState(j) != pageFree {
-			j++
-		}
-		setPages(i, j-i, pageFree)
-		if !FreePages(VM.base+i<<mm.PageShift, j-i) {
-			var l klog.Line
-			l.S("mm: munmap could not free pages at ").X(uint32(VM.base + i<<mm.PageShift)).Print()
-		}
-		i = j
-	}
+	VM.lock.Acquire(c.ID)
+	VM.Space.SetState(first, n, mm.StateFree)
 	VM.Unmaps++
+	VM.lock.Release()
+	release(c, first, n)
 	return 0, 0
 }
 
 func sysMprotect(c *cpu.CPU, t *thread.Thread) (uint32, Errno) {
 	addr, length, prot := uintptr(arg(t, 0)), uintptr(arg(t, 1)), arg(t, 2)
+	first, n, ok := span(addr, length)
 	if addr&(mm.PageSize-1) != 0 {
 		return 0, EINVAL
 	}
-	n := (length + mm.PageSize - 1) >> mm.PageShift
-	VM.lock.Acquire(c.ID)
-	defer VM.lock.Release()
-	first, in := pageIndex(addr)
-	if !in || first+n > VM.npages {
+	if !ok {
 		return 0, ENOMEM
 	}
+	VM.lock.Acquire(c.ID)
+	defer VM.lock.Release()
 	for i := first; i < first+n; i++ {
-		if *pageState(i) == pageFree {
+		if VM.Space.State(i) == mm.StateFree {
 			return 0, ENOMEM
 		}
 	}
-	// The window has no per-page protection: PROT_NONE is recorded, not
-	// enforced. Reserved pages becoming accessible are zeroed now.
-	for i := first; i < first+n; i++ {
-		if prot != protNone && *pageState(i) == pageReserved {
-			zeroPages(i, 1)
-			setPages(i, 1, pageRW)
-		} else if prot == protNone {
-			setPages(i, 1, pageReserved)
-		}
+	// Protection is recorded, not enforced: a page made PROT_NONE keeps
+	// its frame and its contents (Linux keeps them too), and stays
+	// reachable until it is unmapped.
+	st := mm.StateMapped
+	if prot == protNone {
+		st = mm.StateReserved
 	}
+	VM.Space.SetState(first, n, st)
 	return 0, 0
 }
 
@@ -313,30 +342,26 @@ func sysMadvise(c *cpu.CPU, t *thread.Thread) (uint32, Errno) {
 	if addr&(mm.PageSize-1) != 0 {
 		return 0, EINVAL
 	}
-	n := (length + mm.PageSize - 1) >> mm.PageShift
 	switch advice {
 	case madvDontneed, madvRemove:
-		// Linux guarantees that a private anonymous page reads as zero
-		// after MADV_DONTNEED, and the Go runtime relies on it: it
-		// skips clearing memory it scavenged. With a direct map the
-		// page cannot be taken away, so it is cleared now.
-		VM.lock.Acquire(c.ID)
-		defer VM.lock.Release()
-		first, in := pageIndex(addr)
-		if !in || first+n > VM.npages {
+		// The pages stay mapped and read as zero from now on, as Linux
+		// guarantees for private anonymous memory (the Go runtime relies
+		// on it: it does not clear memory it scavenged): their frames go
+		// back to the banks, and the next touch binds fresh zeroed ones.
+		first, n, ok := span(addr, length)
+		if !ok {
 			return 0, ENOMEM
 		}
+		VM.lock.Acquire(c.ID)
 		for i := first; i < first+n; i++ {
-			if *pageState(i) == pageFree {
+			if VM.Space.State(i) == mm.StateFree {
+				VM.lock.Release()
 				return 0, ENOMEM
 			}
 		}
-		for i := first; i < first+n; i++ {
-			if *pageState(i) == pageRW {
-				zeroPages(i, 1)
-			}
-		}
 		VM.Dontneed += uint64(n)
+		VM.lock.Release()
+		release(c, first, n)
 		return 0, 0
 	}
 	// Other advice (MADV_FREE, huge-page hints, ...) is accepted and not
@@ -353,59 +378,72 @@ func sysMincore(c *cpu.CPU, t *thread.Thread) (uint32, Errno) {
 	if !kmem.Valid(vec, n) {
 		return 0, EFAULT
 	}
-	VM.lock.Acquire(c.ID)
-	defer VM.lock.Release()
-	first, in := pageIndex(addr)
-	if !in || first+n > VM.npages {
+	first, _, ok := span(addr, length)
+	if !ok {
 		return 0, ENOMEM
 	}
+	VM.lock.Acquire(c.ID)
+	defer VM.lock.Release()
 	out := kmem.Bytes(vec, n)
 	for i := uintptr(0); i < n; i++ {
-		if *pageState(first + i) == pageFree {
+		if VM.Space.State(first+i) == mm.StateFree {
 			return 0, ENOMEM
 		}
-		out[i] = 1
+		out[i] = 0
+		if _, ok := VM.Space.Frame(first + i); ok {
+			out[i] = 1
+		}
 	}
 	return 0, 0
 }
 
-// checkVM cross-checks the mapping state: every page the process holds is
-// allocated in the page allocator, and no thread descriptor lies in a page
-// the process holds. It logs and counts what is wrong.
+// checkVM cross-checks the space: the counters agree with the state map,
+// every frame a page holds is allocated in its bank and held by that page
+// only, and no page of a free state holds a frame. It logs and counts what
+// is wrong.
 func checkVM(c *cpu.CPU) int {
 	VM.lock.Acquire(c.ID)
 	defer VM.lock.Release()
+	s := &VM.Space
 	bad := 0
-	var rw, res uint64
-	for i := uintptr(0); i < VM.npages; i++ {
-		st := *pageState(i)
-		if st == pageFree {
+	report := func(l *klog.Line) {
+		bad++
+		if bad < 5 {
+			l.Print()
+		}
+	}
+	var mapped, reserved, resident uintptr
+	for i := uintptr(0); i < s.Pages(); i++ {
+		st := s.State(i)
+		switch st {
+		case mm.StateMapped:
+			mapped++
+		case mm.StateReserved:
+			reserved++
+		}
+		f, ok := s.Frame(i)
+		if !ok {
 			continue
 		}
-		if st == pageRW {
-			rw++
-		} else {
-			res++
-		}
-		if PageFree(VM.base + i<<mm.PageShift) {
-			bad++
-			if bad < 5 {
-				var l klog.Line
-				l.S("vm check: page ").X(uint32(VM.base + i<<mm.PageShift)).S(" is mapped but not allocated").Print()
-			}
-		}
-	}
-	if rw != VM.RW || res != VM.Reserved {
-		bad++
+		resident++
 		var l klog.Line
-		l.S("vm check: counters RW ").U(VM.RW).S(" reserved ").U(VM.Reserved).S(", map says ").U(rw).S(" and ").U(res).Print()
-	}
-	thread.Each(c.ID, func(t *thread.Thread) {
-		if i, in := pageIndex(t.Addr()); in && *pageState(i) != pageFree {
-			bad++
-			var l klog.Line
-			l.S("vm check: thread ").D(int64(t.TID)).S(" descriptor at ").X(uint32(t.Addr())).S(" is in a mapped page").Print()
+		if st == mm.StateFree {
+			l.S("vm check: unmapped page ").X(uint32(s.Addr(i))).S(" holds frame ").X(uint32(f))
+			report(&l)
 		}
-	})
+		if PageFree(f) {
+			l.S("vm check: page ").X(uint32(s.Addr(i))).S(" holds frame ").X(uint32(f)).S(", which is free in its bank")
+			report(&l)
+		}
+	}
+	if mapped != s.Mapped || reserved != s.Reserved || resident != s.Resident {
+		var l klog.Line
+		l.S("vm check: counters mapped ").U(uint64(s.Mapped)).S(" reserved ").U(uint64(s.Reserved)).S(" resident ").U(uint64(s.Resident)).
+			S(", the map says ").U(uint64(mapped)).S(", ").U(uint64(reserved)).S(", ").U(uint64(resident))
+		report(&l)
+	}
 	return bad
 }
+
+// PageFree tells whether a frame is free in its bank (set at boot).
+var PageFree func(addr uintptr) bool

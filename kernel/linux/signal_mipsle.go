@@ -470,6 +470,11 @@ func Fault(c *cpu.CPU, t *thread.Thread) {
 	case mips32.ExcMod:
 		sig, si = SIGSEGV, segvAccerr
 	case mips32.ExcTLBL, mips32.ExcTLBS:
+		// A page of the paged space without a frame yet (or one this
+		// core's TLB still holds as invalid): bind it and go on.
+		if pageFault(c, t, uintptr(addr)) {
+			return
+		}
 		sig, si = SIGSEGV, segvMaperr
 	case mips32.ExcAdEL, mips32.ExcAdES:
 		if addr >= 0x80000000 {

@@ -1,0 +1,82 @@
+package cpu
+
+import (
+	"sync/atomic"
+
+	"almos/arch/mips32"
+	"almos/kernel/ktime"
+)
+
+// TLB coherence for the paged space. A frame unbound from a page may still
+// be reached through any core's TLB, so before it goes back to an allocator
+// every online core flushes its TLB's non-wired entries: FlushTLBs flushes
+// this core's, asks the others by IPI and waits until each has answered.
+// The caller must hold no spin lock: a core spinning for a lock with
+// interrupts off cannot answer, and its lock's holder might be waiting for
+// this core's answer.
+
+// tlbGen counts flush requests; each core's tlbAck is the generation it
+// last flushed at.
+var tlbGen atomic.Uint32
+
+// TLBFlushes counts the machine-wide flushes, for the mem view.
+var TLBFlushes atomic.Uint32
+
+// tlbEntries is the size of the TLB (Config1.MMUSize+1), read once.
+var tlbEntries uint32
+
+func (c *CPU) flushLocalTLB() {
+	g := tlbGen.Load()
+	if tlbEntries == 0 {
+		tlbEntries = (mips32.Config1()>>25)&0x3f + 1
+	}
+	mips32.FlushTLB(mips32.Wired(), tlbEntries)
+	c.tlbAck.Store(g)
+}
+
+// FlushTLBs makes sure that no core's TLB holds an entry loaded before the
+// call. Called in trap context (interrupts off).
+func (c *CPU) FlushTLBs() {
+	g := tlbGen.Add(1)
+	TLBFlushes.Add(1)
+	c.flushLocalTLB()
+	for id := 0; id < Possible; id++ {
+		o := &CPUs[id]
+		if o == c || !o.Online.Load() || SendIPI == nil {
+			continue
+		}
+		o.Post(WorkFlushTLB)
+		SendIPI(uint32(id))
+	}
+	start := ktime.Now()
+	for id := 0; id < Possible; id++ {
+		o := &CPUs[id]
+		if o == c || !o.Online.Load() || SendIPI == nil {
+			continue
+		}
+		for int32(o.tlbAck.Load()-g) < 0 {
+			// Another core may be waiting for this one's answer.
+			if c.work.Load()&WorkFlushTLB != 0 {
+				c.work.And(^WorkFlushTLB)
+				c.flushLocalTLB()
+			}
+			if ktime.Now()-start > 2e9 {
+				tlbTimeout(c, uint32(id))
+			}
+		}
+	}
+}
+
+// OnTLBTimeout reports a core that did not answer a flush (set at boot to
+// the fault report): going on would let a frame be reused while that core
+// can still write it.
+var OnTLBTimeout func(c *CPU, other uint32)
+
+func tlbTimeout(c *CPU, other uint32) {
+	if OnTLBTimeout != nil {
+		OnTLBTimeout(c, other)
+	}
+	for {
+		mips32.Wait()
+	}
+}

@@ -1,0 +1,85 @@
+package ktest
+
+import (
+	"runtime"
+	"runtime/debug"
+	"syscall"
+
+	"almos/kernel/kapi"
+	"almos/kernel/kmem"
+)
+
+func init() {
+	Register("memreturn", "memory the Go runtime releases goes back to the page allocators; MADV_DONTNEED pages read as zero", testMemReturn)
+}
+
+// testMemReturn grows the Go heap by an eighth of the managed RAM, drops it
+// and has the runtime release it (debug.FreeOSMemory: MADV_DONTNEED on every
+// free span): the frames must go back to the banks, not stay with the
+// process. Then it checks MADV_DONTNEED itself: the page's frame goes and
+// the page reads as zero when touched again.
+func testMemReturn(t *T) {
+	var m0, m1, m2 kapi.MemStats
+	debug.FreeOSMemory()
+	if err := kapi.ReadMemStats(&m0); err != nil {
+		t.Fatalf("%v", err)
+	}
+	want := m0.TotalPages * m0.PageSize / 8
+	blocks := make([][]byte, want>>16)
+	for i := range blocks {
+		b := make([]byte, 64<<10)
+		for j := 0; j < len(b); j += int(m0.PageSize) {
+			b[j] = byte(i)
+		}
+		blocks[i] = b
+	}
+	kapi.ReadMemStats(&m1)
+	runtime.KeepAlive(blocks)
+	blocks = nil
+	grown := (m1.Resident - m0.Resident) * m0.PageSize
+	if grown < want*3/4 {
+		t.Errorf("the heap grew by %d KiB of frames for %d KiB allocated", grown>>10, want>>10)
+	}
+	debug.FreeOSMemory()
+	kapi.ReadMemStats(&m2)
+	// What stays: the runtime's metadata for the bigger heap, and what it
+	// keeps unreleased; well under a quarter of what was given back.
+	slack := uint64(2<<20)/m0.PageSize + (m1.Resident-m0.Resident)/4
+	t.Logf("resident pages %d -> %d -> %d; free pages %d -> %d -> %d; %d frames given back, %d TLB flushes",
+		m0.Resident, m1.Resident, m2.Resident, m0.FreePages, m1.FreePages, m2.FreePages, m2.Released-m0.Released, m2.TLBFlushes-m0.TLBFlushes)
+	if m2.Resident > m0.Resident+slack {
+		t.Errorf("resident pages %d after release, %d before the allocation: the frames did not go back", m2.Resident, m0.Resident)
+	}
+	if m2.FreePages+slack < m0.FreePages {
+		t.Errorf("free pages %d after release, %d before the allocation", m2.FreePages, m0.FreePages)
+	}
+	if m2.Released == m0.Released {
+		t.Errorf("no frame was given back")
+	}
+
+	// MADV_DONTNEED on a touched page: its frame goes, and it reads as zero.
+	const size = 16 << 10
+	a, _, e := syscall.Syscall6(syscall.SYS_MMAP, 0, size, syscall.PROT_READ|syscall.PROT_WRITE, syscall.MAP_ANON|syscall.MAP_PRIVATE, ^uintptr(0), 0)
+	if e != 0 {
+		t.Fatalf("mmap: %v", e)
+	}
+	defer syscall.Syscall(syscall.SYS_MUNMAP, a, size, 0)
+	mem := kmem.Bytes(a, size)
+	for i := range mem {
+		mem[i] = 0xa5
+	}
+	var before, after kapi.MemStats
+	kapi.ReadMemStats(&before)
+	if _, _, e := syscall.Syscall(syscall.SYS_MADVISE, a, size, 4 /* MADV_DONTNEED */); e != 0 {
+		t.Fatalf("madvise: %v", e)
+	}
+	kapi.ReadMemStats(&after)
+	if before.Resident-after.Resident != size/before.PageSize {
+		t.Errorf("MADV_DONTNEED of %d pages: resident %d -> %d", size/before.PageSize, before.Resident, after.Resident)
+	}
+	for i, b := range mem {
+		if b != 0 {
+			t.Fatalf("byte %d reads %#x after MADV_DONTNEED, want 0", i, b)
+		}
+	}
+}
