@@ -42,18 +42,15 @@ var (
 
 	dying atomic.Uint32
 
-	// goFatalAs, when set, replaces StatusGoFatal, and goFatalWhy says
-	// why (see GoFatalAs).
-	goFatalAs  atomic.Int32
-	goFatalWhy string
+	// goFatalAs, when set, replaces StatusGoFatal (see GoFatalAs).
+	goFatalAs atomic.Int32
 )
 
 // GoFatalAs makes the Go runtime's coming death power off with status
-// instead of StatusGoFatal: the kernel asked the runtime for its report
-// (SIGQUIT), and the death that follows is the outcome of something else.
-// why is printed with the report; it must be a constant.
-func GoFatalAs(status int, why string) {
-	goFatalWhy = why
+// instead of StatusGoFatal: the in-kernel test watchdog asked the runtime
+// for its goroutines (SIGQUIT), and the death that follows is a failed
+// test's.
+func GoFatalAs(status int) {
 	goFatalAs.Store(int32(status))
 }
 
@@ -105,7 +102,7 @@ func Fatal(core uint32, tid int32, name string, f *mips32.Frame, status int, tit
 	if status == StatusGoFatal {
 		if s := goFatalAs.Load(); s != 0 {
 			status = int(s)
-			l.S("*** ").S(goFatalWhy).Print()
+			l.S("*** the in-kernel test watchdog made the Go runtime print its goroutines and end").Print()
 		}
 	}
 	l.S("*** powering off with status ").D(int64(status)).Print()

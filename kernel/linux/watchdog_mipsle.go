@@ -90,18 +90,21 @@ func watchdogTick(c *cpu.CPU, now int64) int64 {
 	l.S("    (SIGQUIT); the run cannot go on: the machine powers off with status 1.").Print()
 	klog.End()
 	DumpThreads(c)
-	diag.GoFatalAs(diag.StatusTestsFailed, "the in-kernel test watchdog made the Go runtime print its goroutines and end")
+	diag.GoFatalAs(diag.StatusTestsFailed)
 	if !ok || target.Kind != thread.KindRuntime {
-		target = nil
+		// It exited: any thread of the runtime will do. (A thread id,
+		// not a pointer, leaves the closure: trap context has no
+		// write barrier.)
+		var tid int32
 		thread.Each(c.ID, func(t *thread.Thread) {
-			if target == nil && t.Kind == thread.KindRuntime {
-				target = t
+			if tid == 0 && t.Kind == thread.KindRuntime {
+				tid = t.TID
 			}
 		})
-	}
-	if target == nil {
-		diag.Fatal(c.ID, 0, "", nil, diag.StatusTestsFailed, "KERNEL: test watchdog", "no thread of the Go runtime left to signal")
-		return 0
+		if target, ok = thread.Lookup(tid, c.ID); !ok {
+			diag.Fatal(c.ID, 0, "", nil, diag.StatusTestsFailed, "KERNEL: test watchdog", "no thread of the Go runtime left to signal")
+			return 0
+		}
 	}
 	sendSignal(c, target, SIGQUIT)
 	return 0
