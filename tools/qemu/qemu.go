@@ -105,7 +105,12 @@ type Config struct {
 	// InputAfter delays Input until the console has printed this text
 	// (a prompt), as a person would type.
 	InputAfter string
-	Extra      []string
+	// Lines are typed one at a time, each once the console has printed
+	// InputAfter once more than before the previous one: a person waiting
+	// for the prompt between commands (and no line typed ahead into a
+	// command that is still running).
+	Lines []string
+	Extra []string
 	// AllowLongAppend lets Check pass an Append longer than MaxAppend,
 	// for tests of what the kernel does with a line QEMU cuts short.
 	AllowLongAppend bool
@@ -234,6 +239,19 @@ func Run(ctx context.Context, c Config) (Result, error) {
 				time.Sleep(20 * time.Millisecond)
 			}
 			io.Copy(pw, c.Input)
+		}()
+	}
+	if len(c.Lines) > 0 && c.InputAfter != "" {
+		go func() {
+			for k, line := range c.Lines {
+				for strings.Count(out.String(), c.InputAfter) <= k {
+					if ctx.Err() != nil {
+						return
+					}
+					time.Sleep(20 * time.Millisecond)
+				}
+				io.WriteString(pw, line)
+			}
 		}()
 	}
 	cmd.WaitDelay = 5 * time.Second
