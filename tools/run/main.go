@@ -23,6 +23,7 @@ import (
 	"path/filepath"
 	"syscall"
 
+	"almos/boot/cmdline"
 	"almos/tools/qemu"
 )
 
@@ -85,6 +86,9 @@ func checkFlags(smp, mem int, line string) error {
 	}
 	if mem < 1 || mem > qemu.MaxMemMB {
 		return fmt.Errorf("-m %d (MEM= for make): malta takes 1 to %d MiB of RAM", mem, qemu.MaxMemMB)
+	}
+	if min := cmdline.MinRAM >> 20; mem < min {
+		return fmt.Errorf("-m %d (MEM= for make): ALMOS needs at least %d MiB of RAM", mem, min)
 	}
 	if len(line) > qemu.MaxAppend {
 		return fmt.Errorf("-append (APPEND= for make) is %d bytes: QEMU's malta passes at most %d whole and would cut the rest silently", len(line), qemu.MaxAppend)

@@ -18,6 +18,8 @@ func TestCheckFlags(t *testing.T) {
 		{-1, 256, "", "-smp -1"},
 		{1, 0, "", "-m 0 (MEM= for make): malta takes 1 to 2048 MiB of RAM"},
 		{1, 2049, "", "-m 2049"},
+		{1, 31, "", "-m 31 (MEM= for make): ALMOS needs at least 32 MiB of RAM"},
+		{1, 2, "", "ALMOS needs at least 32 MiB"},
 		{1, 256, strings.Repeat("x", 255), "-append (APPEND= for make) is 255 bytes: QEMU's malta passes at most 254 whole"},
 	} {
 		err := checkFlags(c.smp, c.mem, c.line)
