@@ -23,7 +23,7 @@ RACE_PKGS := ./sched/... ./mm/... ./dqdt/... ./cluster/... ./kernel/wait/... ./k
 # them on the kernel's 32-bit target (layouts, atomics).
 TARGET_PKGS := ./arch/mips32/... ./sched/... ./mm/... ./kernel/wait/... ./kernel/klog/... ./boot/cmdline/...
 
-.PHONY: all kernel run debug test test-host test-target test-boot vet soak deps debug-deps figures clean
+.PHONY: ramsweep all kernel run debug test test-host test-target test-boot vet soak deps debug-deps figures clean
 
 all: kernel
 
@@ -67,6 +67,11 @@ test-boot:
 soak: deps
 	@mkdir -p build
 	ALMOS_SOAK=1 $(GO) test -v -count=1 -timeout 6h -run '^TestSoak$$' ./tools/boottest/ 2>&1 | tee build/soak.log | grep -E '(boot [0-9]+:|soak:|^(--- |PASS|FAIL|ok ))'
+
+# The suite at every RAM size from 32 MiB to 2 GiB (not in CI: about 60 boots).
+ramsweep: deps
+	@mkdir -p build
+	ALMOS_RAMSWEEP=1 $(GO) test -v -count=1 -timeout 6h -parallel 2 -run '^TestRAMSweep$$' ./tools/boottest/ 2>&1 | tee build/ramsweep.log | grep -E '^ *(--- |PASS|FAIL|ok )'
 
 figures: deps
 	$(GO) run ./tools/figures

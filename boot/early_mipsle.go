@@ -286,8 +286,15 @@ func initPagedSpace(ram uint64, cacheAttr uint32) {
 // cannot be given back safely, so the machine stops.
 func tlbTimeout(c *cpu.CPU, other uint32) {
 	var l klog.Line
-	l.S("*** KERNEL FAULT: core ").U(uint64(c.ID)).S(" asked every core to flush its TLB; core ").U(uint64(other)).S(" did not answer within 2 s").Print()
+	l.S("*** KERNEL FAULT: core ").U(uint64(c.ID)).S(" asked every core to flush its TLB; core ").U(uint64(other)).S(" did not answer within 30 s").Print()
 	PowerOff(diag.StatusKernelFault)
+}
+
+// tlbSlow says that a core took over a second to answer a TLB flush (its
+// host thread starved, or it is stuck with interrupts off).
+func tlbSlow(c *cpu.CPU, other uint32) {
+	var l klog.Line
+	l.S("mm: core ").U(uint64(c.ID)).S(" waits for core ").U(uint64(other)).S(" to flush its TLB for over a second").Print()
 }
 
 // setPaged tells core b's TLB refill handler where the paged space is.
@@ -487,6 +494,7 @@ func early() uintptr {
 	linux.FreePages = clusters.FreeRange
 	linux.PageFree = clusters.IsFree
 	cpu.OnTLBTimeout = tlbTimeout
+	cpu.OnTLBSlow = tlbSlow
 	linux.PageStats = clusters.MemStats
 	clusters.ThreadMoved(-1, 0) // the first thread
 	mips32.SetHandlers(cpu.Trap, nestedFault)

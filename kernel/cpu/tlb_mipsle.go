@@ -54,18 +54,44 @@ func (c *CPU) FlushTLBs() {
 		if o == c || !o.Online.Load() || SendIPI == nil {
 			continue
 		}
+		warned := false
 		for int32(o.tlbAck.Load()-g) < 0 {
 			// Another core may be waiting for this one's answer.
 			if c.work.Load()&WorkFlushTLB != 0 {
 				c.work.And(^WorkFlushTLB)
 				c.flushLocalTLB()
 			}
-			if ktime.Now()-start > 2e9 {
+			// Under an emulator a core's host thread can be left
+			// unscheduled for seconds on an overloaded host: wait long,
+			// say so, and give up only when something must be stuck.
+			waited := ktime.Now() - start
+			if waited > tlbWarnAfter && !warned {
+				warned = true
+				TLBSlowAnswers.Add(1)
+				if OnTLBSlow != nil {
+					OnTLBSlow(c, uint32(id))
+				}
+			}
+			if waited > tlbGiveUpAfter {
 				tlbTimeout(c, uint32(id))
 			}
 		}
 	}
 }
+
+// How long FlushTLBs waits for a core before it says so, and before it
+// reports a stuck core and stops the machine.
+const (
+	tlbWarnAfter   = 1e9
+	tlbGiveUpAfter = 30e9
+)
+
+// TLBSlowAnswers counts the cores that took longer than tlbWarnAfter to
+// answer; OnTLBSlow reports each (set at boot to a console line).
+var (
+	TLBSlowAnswers atomic.Uint32
+	OnTLBSlow      func(c *CPU, other uint32)
+)
 
 // OnTLBTimeout reports a core that did not answer a flush (set at boot to
 // the fault report): going on would let a frame be reused while that core

@@ -2,6 +2,7 @@ package boottest
 
 import (
 	"fmt"
+	"os"
 	"regexp"
 	"strconv"
 	"strings"
@@ -98,5 +99,35 @@ func TestMemoryReturn(t *testing.T) {
 	}
 	if grew := used[3] - used[0]; grew > 16*pagesPerMiB {
 		t.Errorf("used pages grew by %d from boot to the third run", grew)
+	}
+}
+
+// TestRAMSweep boots the whole in-kernel suite at every RAM size from the
+// minimum to malta's 2 GiB in steps that are mostly not powers of two (make
+// ramsweep; not in CI: about 60 boots). ALMOS_RAMSWEEP_STEP (MiB, default
+// 36) and ALMOS_RAMSWEEP_SMP (default 1) change it.
+func TestRAMSweep(t *testing.T) {
+	if os.Getenv("ALMOS_RAMSWEEP") == "" {
+		t.Skip("set ALMOS_RAMSWEEP=1 (make ramsweep) to boot the suite at every RAM size")
+	}
+	step, smp := 36, 1
+	if v, err := strconv.Atoi(os.Getenv("ALMOS_RAMSWEEP_STEP")); err == nil && v > 0 {
+		step = v
+	}
+	if v, err := strconv.Atoi(os.Getenv("ALMOS_RAMSWEEP_SMP")); err == nil && v > 0 {
+		smp = v
+	}
+	var sizes []int
+	for m := 32; m < qemu.MaxMemMB; m += step {
+		sizes = append(sizes, m)
+	}
+	sizes = append(sizes, qemu.MaxMemMB)
+	for _, m := range sizes {
+		m := m
+		t.Run(fmt.Sprintf("m%d", m), func(t *testing.T) {
+			t.Parallel()
+			r := boot(t, qemu.Config{SMP: smp, MemMB: m, Append: "test=all", Timeout: 15 * time.Minute})
+			checkSuite(t, r)
+		})
 	}
 }
