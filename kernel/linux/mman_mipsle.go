@@ -121,6 +121,20 @@ func populate(p, n uintptr) bool {
 		return false
 	}
 	last := (p + n - 1 - VM.Space.Base()) >> mm.PageShift
+	// The common case, every page mapped and resident, needs no lock: a
+	// system call on memory that another thread unmaps meanwhile is the
+	// program's race, as on Linux.
+	resident := true
+	for i := first; i <= last && resident; i++ {
+		_, ok := VM.Space.Frame(i)
+		resident = ok && VM.Space.State(i) == mm.StateMapped
+	}
+	if resident {
+		for i := first &^ 1; i <= last; i += 2 {
+			mips32.UpdateTLB(VM.Space.Pair(i))
+		}
+		return true
+	}
 	core := mips32.CPUNum()
 	VM.lock.Acquire(core)
 	defer VM.lock.Release()
