@@ -1,7 +1,7 @@
 // Command figures measures the boot figures published in docs/boot.md:
 // guest time from the kernel's entry to the Go runtime's main and to the
 // console prompt, host wall time from `make run` to the prompt, the image's
-// size, and the memory mapped when the prompt appears. It prints a Markdown
+// size, and the frames the Go runtime holds when the prompt appears. It prints a Markdown
 // table.
 //
 //	go run ./tools/figures [-n 5] [-m 256]
@@ -56,7 +56,7 @@ func main() {
 		}
 		toMain = append(toMain, grab(r.Output, `runtime: main reached ([0-9.]+) ms after entry`))
 		toPrompt = append(toPrompt, grab(r.Output, `console ready ([0-9.]+) ms after entry`))
-		mapped = grabText(r.Output, `mapped +(\d+ pages +\d+ KiB)`)
+		mapped = grabText(r.Output, `resident +(\d+ pages +\d+ KiB)`)
 		heapSys = grabText(r.Output, `from system (\d+ KiB)`)
 		w, err := qemuToPrompt(image, *mem)
 		check(err)
@@ -87,7 +87,7 @@ func main() {
 	fmt.Printf("| image: ELF file | %d KiB |\n", st.Size()>>10)
 	fmt.Printf("| image: .text / .rodata / .gopclntab | %d / %d / %d KiB |\n", sec(".text")>>10, sec(".rodata")>>10, sec(".gopclntab")>>10)
 	fmt.Printf("| image: .data / .bss (+ .noptrbss) | %d / %d KiB |\n", (sec(".data")+sec(".noptrdata"))>>10, (sec(".bss")+sec(".noptrbss"))>>10)
-	fmt.Printf("| memory mapped by the Go runtime at the prompt | %s |\n", mapped)
+	fmt.Printf("| frames held by the Go runtime's mappings at the prompt | %s |\n", mapped)
 	fmt.Printf("| Go heap obtained from the kernel at the prompt (HeapSys) | %s |\n", heapSys)
 }
 
