@@ -232,19 +232,29 @@ func testSleepLoad(t *T) {
 	}
 	defer func() { stop.Store(true); wg.Wait() }()
 	for _, d := range []time.Duration{5 * time.Millisecond, 20 * time.Millisecond, 100 * time.Millisecond} {
-		hw := hwElapsed(t, func() { time.Sleep(d) })
+		// Under an emulator with more cores than the host has, a loaded
+		// guest core runs a fraction of the time: lateness grows with
+		// it, so the bound is loose, and a late sleep is measured again
+		// (see lateTries); the figure is logged. With every core busy,
+		// the runtime's monitor thread, which preempts the spinners so
+		// that timers run, gets a core when a spinner's thread ends its
+		// slice: up to two slices more (slice=1000 makes that seconds).
+		var hw time.Duration
+		var late []time.Duration
+		for try := 0; try < lateTries; try++ {
+			if hw = hwElapsed(t, func() { time.Sleep(d) }); hw <= 3*d+500*time.Millisecond+2*sl {
+				break
+			}
+			late = append(late, hw)
+		}
+		if len(late) == lateTries {
+			t.Errorf("Sleep(%v) under load lasted %v, %d times: too late (slice %v)", d, late, lateTries, sl)
+		}
 		if hw < d {
 			t.Errorf("Sleep(%v) under load lasted %v: early", d, hw)
 		}
-		// Under an emulator with more cores than the host has, a loaded
-		// guest core runs a fraction of the time: lateness grows with
-		// it, so the bound is loose; the figure is logged. With every
-		// core busy, the runtime's monitor thread, which preempts the
-		// spinners so that timers run, gets a core when a spinner's
-		// thread ends its slice: up to two slices more (slice=1000 makes
-		// that seconds).
-		if hw > 3*d+500*time.Millisecond+2*sl {
-			t.Errorf("Sleep(%v) under load lasted %v: too late (slice %v)", d, hw, sl)
+		if len(late) > 0 && len(late) < lateTries {
+			t.Logf("Sleep(%v) under load lasted %v before a sleep on time (the host stalled)", d, late)
 		}
 		t.Logf("Sleep(%v) with %d spinning goroutines: %v", d, n, hw)
 	}

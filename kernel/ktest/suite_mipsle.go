@@ -165,21 +165,35 @@ func hwElapsed(t *T, f func()) time.Duration {
 	return time.Duration(float64(c1.Counter-c0.Counter) * 1e9 / float64(c0.Hz))
 }
 
+// lateTries is how many times a sleep that ends too late is measured
+// before the lateness counts: the kernel's clock runs on while the host
+// leaves a vCPU unscheduled, so a loaded host makes a sleep late now and
+// then; a kernel that wakes sleepers late does so every time.
+const lateTries = 3
+
 func testSleep(t *T) {
 	for _, d := range []time.Duration{time.Millisecond, 10 * time.Millisecond, 50 * time.Millisecond, 200 * time.Millisecond} {
-		var wall time.Duration
-		hw := hwElapsed(t, func() {
-			s := time.Now()
-			time.Sleep(d)
-			wall = time.Since(s)
-		})
-		// Never early; late by at most a generous margin (the host may be
-		// loaded).
+		var hw, wall time.Duration
+		var late []time.Duration
+		for try := 0; try < lateTries; try++ {
+			hw = hwElapsed(t, func() {
+				s := time.Now()
+				time.Sleep(d)
+				wall = time.Since(s)
+			})
+			// Never early; late by at most a generous margin.
+			if hw <= d+250*time.Millisecond+d {
+				break
+			}
+			late = append(late, hw)
+		}
+		if len(late) == lateTries {
+			t.Errorf("Sleep(%v) lasted %v by the hardware counter, %d times: too late", d, late, lateTries)
+		} else if len(late) > 0 {
+			t.Logf("Sleep(%v) lasted %v by the hardware counter before a sleep on time (the host stalled)", d, late)
+		}
 		if hw < d {
 			t.Errorf("Sleep(%v) lasted %v by the hardware counter: early", d, hw)
-		}
-		if hw > d+250*time.Millisecond+d {
-			t.Errorf("Sleep(%v) lasted %v by the hardware counter: too late", d, hw)
 		}
 		// Both clocks come from the same counter and the counter's readings
 		// enclose Go's: Go's clock can never see more. It can see less by
@@ -215,23 +229,37 @@ func testTimers(t *T) {
 		t.Errorf("stopped timer fired")
 	case <-time.After(60 * time.Millisecond):
 	}
-	tk := time.NewTicker(10 * time.Millisecond)
-	n := 0
-	hw := hwElapsed(t, func() {
-		deadline := time.After(300 * time.Millisecond)
-		for done := false; !done; {
-			select {
-			case <-tk.C:
-				n++
-			case <-deadline:
-				done = true
+	// A host that leaves the vCPU unscheduled makes the ticker drop ticks
+	// (its channel holds one): too few ticks are counted again (see
+	// lateTries); too many never come from the host.
+	var n, want int
+	var hw time.Duration
+	var short []int
+	for try := 0; try < lateTries; try++ {
+		tk := time.NewTicker(10 * time.Millisecond)
+		n = 0
+		hw = hwElapsed(t, func() {
+			deadline := time.After(300 * time.Millisecond)
+			for done := false; !done; {
+				select {
+				case <-tk.C:
+					n++
+				case <-deadline:
+					done = true
+				}
 			}
+		})
+		tk.Stop()
+		want = int(hw / (10 * time.Millisecond))
+		if n >= want/2 || n > want+1 {
+			break
 		}
-	})
-	tk.Stop()
-	want := int(hw / (10 * time.Millisecond))
+		short = append(short, n)
+	}
 	if n < want/2 || n > want+1 {
-		t.Errorf("ticker: %d ticks in %v, want about %d", n, hw, want)
+		t.Errorf("ticker: %d ticks in %v, want about %d (before: %v ticks)", n, hw, want, short)
+	} else if len(short) > 0 {
+		t.Logf("ticker: %v ticks in 300ms before a count on time (the host stalled)", short)
 	}
 	t.Logf("ticker: %d ticks of 10ms in %v", n, hw)
 }
