@@ -176,8 +176,12 @@ func resolve(p uintptr) (uintptr, bool) {
 // release unbinds the frames of [first, first+n) and gives them back to
 // their banks, a batch at a time: each batch is taken under the lock, then
 // every core's TLB is flushed, then the frames are freed. The caller holds
-// no lock and has already set the pages' new state, so that no fault binds
-// a frame there meanwhile (except to a page that stays mapped).
+// no lock. Pages that are to become free or change mapping are first set
+// reserved, so that meanwhile no fault binds or reuses their frames and no
+// mmap hands them out; they get their new state after release. Pages that
+// stay mapped (MADV_DONTNEED) may be touched meanwhile: a touch before the
+// flush reaches the old frame, one after it gets a fresh one, as with the
+// same race on Linux.
 func release(c *cpu.CPU, first, n uintptr) {
 	var batch [128]uintptr
 	for n > 0 {
@@ -284,14 +288,32 @@ func mmap(c *cpu.CPU, t *thread.Thread) (uint32, Errno) {
 		}
 		first = i
 	}
-	VM.Space.SetState(first, n, st)
+	if !fixed {
+		// Free pages hold no frame: release clears them before they
+		// become free.
+		for i := first; i < first+n; i++ {
+			if f, ok := VM.Space.Frame(i); ok {
+				var l klog.Line
+				l.S("mm: BUG: free page ").X(uint32(VM.Space.Addr(i))).S(" holds frame ").X(uint32(f)).Print()
+				break
+			}
+		}
+	}
+	if !fixed {
+		VM.Space.SetState(first, n, st)
+		VM.Maps++
+		VM.lock.Release()
+		return uint32(VM.Space.Addr(first)), 0
+	}
+	// A fixed mapping replaces what was there: fresh pages read as zero,
+	// so the old frames go first.
+	VM.Space.SetState(first, n, mm.StateReserved)
 	VM.Maps++
 	VM.lock.Release()
-	if fixed {
-		// A fixed mapping replaces what was there: fresh pages read as
-		// zero, so the old frames go.
-		release(c, first, n)
-	}
+	release(c, first, n)
+	VM.lock.Acquire(c.ID)
+	VM.Space.SetState(first, n, st)
+	VM.lock.Release()
 	return uint32(VM.Space.Addr(first)), 0
 }
 
@@ -309,10 +331,13 @@ func sysMunmap(c *cpu.CPU, t *thread.Thread) (uint32, Errno) {
 		n = VM.Space.Pages() - first
 	}
 	VM.lock.Acquire(c.ID)
-	VM.Space.SetState(first, n, mm.StateFree)
+	VM.Space.SetState(first, n, mm.StateReserved)
 	VM.Unmaps++
 	VM.lock.Release()
 	release(c, first, n)
+	VM.lock.Acquire(c.ID)
+	VM.Space.SetState(first, n, mm.StateFree)
+	VM.lock.Release()
 	return 0, 0
 }
 
