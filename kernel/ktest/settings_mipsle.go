@@ -44,21 +44,15 @@ func slice() time.Duration {
 	return 10 * time.Millisecond
 }
 
-// heapCeiling is about as much memory as the Go runtime can hold: the pages
-// it holds, and a 4 MiB piece for each free 4 MiB block. The runtime grows
-// its heap 4 MiB at a time, and in a direct map each piece is a free 4 MiB
-// block of one bank: on a small machine cut into banks (clusters=), or with
-// the kernel's image in the first, the blocks run out well before the RAM
-// does. (Were frames bound page by page, free pages would count instead;
-// counting the blocks then only errs low.)
+// heapCeiling is about as much memory as the Go runtime can hold: every
+// frame the kernel does not hold itself, the runtime's and the free ones
+// (its mappings get frames page by page, from any bank).
 func heapCeiling() uint64 {
 	var m kapi.MemStats
 	if err := kapi.ReadMemStats(&m); err != nil {
 		return 0
 	}
-	held := m.TotalPages - m.FreePages - m.KernelPages
-	blocks := m.FreeBlocks[len(m.FreeBlocks)-1] << (len(m.FreeBlocks) - 1)
-	return (held + blocks) * m.PageSize
+	return (m.TotalPages - m.KernelPages) * m.PageSize
 }
 
 func init() {
@@ -69,8 +63,7 @@ func init() {
 // hold, for the run, as a program on a small machine does: the collector
 // then starts early enough that what the tests allocate while it marks
 // (on an emulator running many cores on few host cores, a lot) fits in the
-// other half. Without it the runtime dies out of memory with much of the RAM
-// free.
+// other half. Without it, on a small machine, that can take all the RAM.
 func setMemoryLimit() (undo func()) {
 	c := heapCeiling()
 	if c == 0 {

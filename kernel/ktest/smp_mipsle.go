@@ -297,7 +297,7 @@ func testSleepLoad(t *T) {
 // memory it allows for each. A goroutine blocked with its smallest stack
 // costs about 1.6 KiB (stack, g, its part of the spans: measured with 10,000);
 // at 4 KiB each the goroutines take at most a quarter of what the runtime can
-// hold (heapCeiling), which on a 32 MiB machine is about 20 MiB.
+// hold (heapCeiling): on a 32 MiB machine, under 2,000 goroutines.
 const (
 	fanoutMax = 10000
 	fanoutPer = 16 << 10
