@@ -279,6 +279,13 @@ func initPagedSpace(ram uint64, cacheAttr uint32) {
 		halt("early boot: the paged space cannot be set up")
 	}
 	pagedBase, pagedSize, pagedTable = base, size, table
+	// Limbo: frames given back wait there for every core's TLB flush.
+	const limboEntries = 16384
+	ring, ok := clusters.Managers[0].Pages.AllocRun(limboEntries * 8 >> mm.PageShift)
+	if !ok {
+		halt("early boot: no memory for the ring of frames awaiting TLB flushes")
+	}
+	linux.InitLimbo(ring, limboEntries)
 	Boot.PagedBase, Boot.PagedSize = base, size
 }
 

@@ -41,7 +41,9 @@ func cmdMem(s *shell.Shell, _ []string) error {
 	kib := func(pages uint64) uint64 { return pages * m.PageSize >> 10 }
 	fmt.Fprintf(s.Out, "physical memory: %d MiB RAM, %d pages of %d KiB managed\n", m.RAMBytes>>20, m.TotalPages, m.PageSize>>10)
 	fmt.Fprintf(s.Out, "  free          %8d pages %9d KiB\n", m.FreePages, kib(m.FreePages))
-	fmt.Fprintf(s.Out, "  used          %8d pages %9d KiB\n", m.TotalPages-m.FreePages, kib(m.TotalPages-m.FreePages))
+	used := m.TotalPages - m.FreePages - m.Limbo
+	fmt.Fprintf(s.Out, "  used          %8d pages %9d KiB\n", used, kib(used))
+	fmt.Fprintf(s.Out, "  given back   %8d pages %9d KiB (waiting for every core's TLB flush)\n", m.Limbo, kib(m.Limbo))
 	fmt.Fprintf(s.Out, "    resident    %8d pages %9d KiB (frames of the Go runtime's mappings)\n", m.Resident, kib(m.Resident))
 	fmt.Fprintf(s.Out, "    kernel      %8d pages %9d KiB (image, allocator, page table, descriptors)\n", m.KernelPages, kib(m.KernelPages))
 	fmt.Fprintf(s.Out, "  paged space: %d MiB, %d MiB mapped, %d MiB reserved (PROT_NONE), %d page faults, %d frames given back, %d TLB flushes\n",

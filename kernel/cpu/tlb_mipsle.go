@@ -9,11 +9,12 @@ import (
 
 // TLB coherence for the paged space. A frame unbound from a page may still
 // be reached through any core's TLB, so before it goes back to an allocator
-// every online core flushes its TLB's non-wired entries: FlushTLBs flushes
-// this core's, asks the others by IPI and waits until each has answered.
-// The caller must hold no spin lock: a core spinning for a lock with
-// interrupts off cannot answer, and its lock's holder might be waiting for
-// this core's answer.
+// every online core flushes its TLB's non-wired entries. RequestFlushTLBs
+// asks for that without waiting (the frames wait instead, see TLBLag);
+// FlushTLBs flushes this core's, asks the others by IPI and waits until each
+// has answered, for when the frames are needed at once. Its caller must hold
+// no spin lock: a core spinning for a lock with interrupts off cannot
+// answer, and its lock's holder might be waiting for this core's answer.
 
 // tlbGen counts flush requests; each core's tlbAck is the generation it
 // last flushed at.
@@ -92,6 +93,42 @@ var (
 	TLBSlowAnswers atomic.Uint32
 	OnTLBSlow      func(c *CPU, other uint32)
 )
+
+// RequestFlushTLBs flushes this core's TLB and asks every other online
+// core to flush its own at its next interrupt, without waiting: it returns
+// the generation that TLBsFlushedSince then waits for. Frames unbound before
+// the call may be freed once every core has flushed at that generation.
+func (c *CPU) RequestFlushTLBs() uint32 {
+	g := tlbGen.Add(1)
+	TLBFlushes.Add(1)
+	c.flushLocalTLB()
+	for id := 0; id < Possible; id++ {
+		o := &CPUs[id]
+		if o == c || !o.Online.Load() || SendIPI == nil {
+			continue
+		}
+		o.Post(WorkFlushTLB)
+		SendIPI(uint32(id))
+	}
+	return g
+}
+
+// TLBLag returns the current flush generation and how far behind it the
+// online core that flushed longest ago is: every core has flushed at
+// generation g or later exactly when gen-g >= lag.
+func TLBLag() (gen, lag uint32) {
+	gen = tlbGen.Load()
+	for id := 0; id < Possible; id++ {
+		o := &CPUs[id]
+		if !o.Online.Load() {
+			continue
+		}
+		if l := gen - o.tlbAck.Load(); l > lag && int32(l) > 0 {
+			lag = l
+		}
+	}
+	return gen, lag
+}
 
 // OnTLBTimeout reports a core that did not answer a flush (set at boot to
 // the fault report): going on would let a frame be reused while that core

@@ -46,13 +46,14 @@ type MemStats struct {
 	MappedRW    uint64     // pages the process mapped readable (virtual)
 	Reserved    uint64     // pages mapped PROT_NONE (virtual)
 	Resident    uint64     // pages of the process holding a frame
-	KernelPages uint64     // frames held by the kernel itself (descriptors, tables)
+	KernelPages uint64     // frames held by the kernel itself (descriptors, tables), not in limbo
 	Maps        uint64
 	Unmaps      uint64
 	MapFailures uint64
 	ZeroedBytes uint64 // bytes of frames zeroed for page faults
 	PageFaults  uint64 // page faults that bound a frame
 	Released    uint64 // frames given back by munmap, MADV_DONTNEED, MAP_FIXED
+	Limbo       uint64 // frames unbound, waiting for every core's TLB flush
 	TLBFlushes  uint64 // machine-wide TLB flushes before giving frames back
 	SpacePages  uint64 // size of the process's paged space
 	ImageBytes  uint64 // kernel image, data and bss

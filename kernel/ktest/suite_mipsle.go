@@ -540,10 +540,12 @@ func testMmap(t *T) {
 	}
 	var m1 kapi.MemStats
 	kapi.ReadMemStats(&m1)
-	if m1.FreePages+16 < m0.FreePages {
-		t.Errorf("free pages went from %d to %d: munmap lost pages", m0.FreePages, m1.FreePages)
+	// Frames given back wait a moment in limbo for every core's TLB
+	// flush before they are free again.
+	if m1.FreePages+m1.Limbo+16 < m0.FreePages+m0.Limbo {
+		t.Errorf("free pages went from %d (+%d waiting for TLB flushes) to %d (+%d): munmap lost pages", m0.FreePages, m0.Limbo, m1.FreePages, m1.Limbo)
 	}
-	t.Logf("free pages %d -> %d", m0.FreePages, m1.FreePages)
+	t.Logf("free pages %d -> %d (+%d waiting for TLB flushes)", m0.FreePages, m1.FreePages, m1.Limbo)
 }
 
 const (

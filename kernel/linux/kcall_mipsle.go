@@ -38,7 +38,7 @@ func kcall(c *cpu.CPU, t *thread.Thread, n uint32) (uint32, Errno) {
 		if !kmem.ValidAligned(p, unsafe.Sizeof(m), 4) {
 			return 0, EFAULT
 		}
-		memStats((*kapi.MemStats)(kmem.Ptr(p)))
+		memStats(c, (*kapi.MemStats)(kmem.Ptr(p)))
 		return 0, 0
 	case kapi.CallSysStats:
 		p := uintptr(arg(t, 0))
@@ -156,7 +156,8 @@ func kcall(c *cpu.CPU, t *thread.Thread, n uint32) (uint32, Errno) {
 	return 0, ENOSYS
 }
 
-func memStats(m *kapi.MemStats) {
+func memStats(c *cpu.CPU, m *kapi.MemStats) {
+	reclaim(c)
 	s := PageStats()
 	*m = kapi.MemStats{
 		RAMBytes:    RAMBytes,
@@ -171,7 +172,8 @@ func memStats(m *kapi.MemStats) {
 		MapFailures: VM.Failures,
 		ZeroedBytes: VM.Faults * mm.PageSize,
 		PageFaults:  VM.Faults,
-		Released:    VM.Released,
+		Released:    limbo.Freed,
+		Limbo:       uint64(LimboFrames()),
 		TLBFlushes:  uint64(cpu.TLBFlushes.Load()),
 		SpacePages:  uint64(VM.Space.Pages()),
 		ImageBytes:  uint64(kmem.Image.Size()),
@@ -179,7 +181,7 @@ func memStats(m *kapi.MemStats) {
 	for i := range m.FreeBlocks {
 		m.FreeBlocks[i] = uint64(s.FreeBlocks[i])
 	}
-	m.KernelPages = m.TotalPages - m.FreePages - m.Resident
+	m.KernelPages = m.TotalPages - m.FreePages - m.Resident - m.Limbo
 }
 
 func sysStats(s *kapi.SysStats) {
@@ -358,6 +360,9 @@ func tick(c *cpu.CPU, now int64) int64 {
 	w := ConsoleTick(c, now)
 	watchdogTick(c, now)
 	stderrTick(c, now)
+	if x := limboTick(c); x > 0 && (w == 0 || x < w) {
+		w = x
+	}
 	if OnTickExtra != nil {
 		if x := OnTickExtra(c, now); x > 0 && (w == 0 || x < w) {
 			w = x

@@ -49,7 +49,6 @@ var VM struct {
 	Failures     uint64 // mmap calls refused for want of room or frames
 	Dontneed     uint64 // pages given back by MADV_DONTNEED
 	Faults       uint64 // page faults that bound a frame
-	Released     uint64 // frames given back to the banks
 	NoFrame      uint64 // page faults no bank could serve
 }
 
@@ -100,11 +99,23 @@ func pageFault(c *cpu.CPU, t *thread.Thread, va uintptr) bool {
 		mips32.UpdateTLB(VM.Space.Pair(i))
 		return true
 	}
-	if !bind(c.ID, i) {
-		var l klog.Line
-		l.S("mm: out of memory: no bank has a frame for the page at ").X(uint32(va)).S(" (thread ").D(int64(t.TID)).S(")").Print()
-		fatalSignal(c, t, SIGBUS, "out of memory: a page fault no bank could serve")
+	if bind(c.ID, i) {
+		return true
 	}
+	// The banks are empty: frames waiting in limbo may be all there is.
+	VM.lock.Release()
+	c.FlushTLBs()
+	reclaim(c)
+	VM.lock.Acquire(c.ID)
+	if VM.Space.State(i) != mm.StateMapped {
+		return false
+	}
+	if _, ok := VM.Space.Frame(i); ok || bind(c.ID, i) {
+		return true
+	}
+	var l klog.Line
+	l.S("mm: out of memory: no bank has a frame for the page at ").X(uint32(va)).S(" (thread ").D(int64(t.TID)).S(")").Print()
+	fatalSignal(c, t, SIGBUS, "out of memory: a page fault no bank could serve")
 	return true
 }
 
@@ -151,7 +162,18 @@ func populate(p, n uintptr) bool {
 			continue
 		}
 		if !bind(core, i) {
-			return false
+			// As in pageFault: wait for limbo's frames, then once more.
+			VM.lock.Release()
+			c := &cpu.CPUs[core]
+			c.FlushTLBs()
+			reclaim(c)
+			VM.lock.Acquire(core)
+			if VM.Space.State(i) != mm.StateMapped {
+				return false
+			}
+			if _, ok := VM.Space.Frame(i); !ok && !bind(core, i) {
+				return false
+			}
 		}
 	}
 	return true
@@ -175,13 +197,13 @@ func resolve(p uintptr) (uintptr, bool) {
 
 // release unbinds the frames of [first, first+n) and gives them back to
 // their banks, a batch at a time: each batch is taken under the lock, then
-// every core's TLB is flushed, then the frames are freed. The caller holds
-// no lock. Pages that are to become free or change mapping are first set
-// reserved, so that meanwhile no fault binds or reuses their frames and no
-// mmap hands them out; they get their new state after release. Pages that
-// stay mapped (MADV_DONTNEED) may be touched meanwhile: a touch before the
-// flush reaches the old frame, one after it gets a fresh one, as with the
-// same race on Linux.
+// every core is asked to flush its TLB and the frames wait in limbo until
+// all have (retire). The caller holds no lock. Pages that are to become free
+// or change mapping are first set reserved, so that meanwhile no fault binds
+// or reuses their frames and no mmap hands them out; they get their new
+// state after release. Pages that stay mapped (MADV_DONTNEED) may be touched
+// meanwhile: a touch before the flush reaches the old frame, one after it
+// gets a fresh one, as with the same race on Linux.
 func release(c *cpu.CPU, first, n uintptr) {
 	var batch [128]uintptr
 	for n > 0 {
@@ -189,21 +211,110 @@ func release(c *cpu.CPU, first, n uintptr) {
 		done, k := VM.Space.Clear(first, n, batch[:])
 		VM.lock.Release()
 		if k > 0 {
-			c.FlushTLBs()
-			for _, f := range batch[:k] {
-				if !FreePages(f, 1) {
-					var l klog.Line
-					l.S("mm: could not give frame ").X(uint32(f)).S(" back to its bank").Print()
-				}
-			}
-			VM.lock.Acquire(c.ID)
-			VM.Released += uint64(k)
-			VM.lock.Release()
+			retire(c, batch[:k])
 		}
 		first += done
 		n -= done
 	}
 }
+
+// limbo holds frames unbound from their pages that some core's TLB may
+// still reach, each with the TLB flush generation every online core must
+// reach before it goes back to its bank. Releasing memory then costs no
+// wait: the other cores flush at their next interrupt (an IPI asks them),
+// and the frames go back at the next release or periodic tick after that.
+// The ring lives in memory from cluster 0's bank; entries are appended in
+// generation order (under the lock).
+var limbo struct {
+	lock   spin.Lock
+	ring   uintptr // [size] of {frame, generation uint32}
+	size   uintptr
+	head   uintptr // oldest entry
+	n      uintptr // entries held
+	Freed  uint64  // frames given back from limbo
+	Waited uint64  // times limbo was full and a release waited for every core
+}
+
+// InitLimbo gives limbo its ring: size entries of 8 bytes at mem.
+func InitLimbo(mem, size uintptr) {
+	limbo.ring, limbo.size = mem, size
+}
+
+// retire sends frames just unbound (their table entries cleared) to limbo.
+// When limbo is full it waits for every core's flush instead and frees
+// them at once.
+func retire(c *cpu.CPU, frames []uintptr) {
+	g := c.RequestFlushTLBs()
+	limbo.lock.Acquire(c.ID)
+	if limbo.n+uintptr(len(frames)) > limbo.size {
+		limbo.Waited++
+		limbo.lock.Release()
+		c.FlushTLBs()
+		freeFrames(c, frames)
+		reclaim(c)
+		return
+	}
+	for _, f := range frames {
+		e := limbo.ring + 8*((limbo.head+limbo.n)%limbo.size)
+		*kmem.U32(e) = uint32(f)
+		*kmem.U32(e + 4) = g
+		limbo.n++
+	}
+	limbo.lock.Release()
+	reclaim(c)
+}
+
+// reclaim gives back the frames in limbo that no core's TLB can reach any
+// more, and reports whether some are still waiting.
+func reclaim(c *cpu.CPU) bool {
+	gen, lag := cpu.TLBLag()
+	limbo.lock.Acquire(c.ID)
+	for limbo.n > 0 {
+		e := limbo.ring + 8*limbo.head
+		if gen-*kmem.U32(e + 4) < lag {
+			break
+		}
+		f := uintptr(*kmem.U32(e))
+		if !FreePages(f, 1) {
+			var l klog.Line
+			l.S("mm: could not give frame ").X(uint32(f)).S(" back to its bank").Print()
+		}
+		limbo.head = (limbo.head + 1) % limbo.size
+		limbo.n--
+		limbo.Freed++
+	}
+	waiting := limbo.n > 0
+	limbo.lock.Release()
+	return waiting
+}
+
+// freeFrames gives frames back at once (every TLB is known flushed).
+func freeFrames(c *cpu.CPU, frames []uintptr) {
+	for _, f := range frames {
+		if !FreePages(f, 1) {
+			var l klog.Line
+			l.S("mm: could not give frame ").X(uint32(f)).S(" back to its bank").Print()
+		}
+	}
+	limbo.lock.Acquire(c.ID)
+	limbo.Freed += uint64(len(frames))
+	limbo.lock.Release()
+}
+
+// limboTick is part of the periodic work: it gives back what limbo can,
+// and asks to run again soon while frames wait.
+func limboTick(c *cpu.CPU) int64 {
+	if limbo.n == 0 {
+		return 0
+	}
+	if reclaim(c) {
+		return 10e6
+	}
+	return 0
+}
+
+// LimboFrames is how many frames wait in limbo.
+func LimboFrames() uintptr { return limbo.n }
 
 // span returns the pages of [addr, addr+length) if it lies in the space.
 func span(addr, length uintptr) (first, n uintptr, ok bool) {
@@ -253,7 +364,7 @@ func mmap(c *cpu.CPU, t *thread.Thread) (uint32, Errno) {
 	st := mm.StateMapped
 	if prot == protNone {
 		st = mm.StateReserved
-	} else if free := PageStats().FreePages; uintptr(n) > free {
+	} else if free := PageStats().FreePages + LimboFrames(); uintptr(n) > free {
 		// Frames are bound on first touch; a mapping larger than all
 		// the free memory could never be touched whole: refuse it now
 		// rather than fail a page fault later.
