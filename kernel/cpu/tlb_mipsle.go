@@ -38,17 +38,7 @@ func (c *CPU) flushLocalTLB() {
 // FlushTLBs makes sure that no core's TLB holds an entry loaded before the
 // call. Called in trap context (interrupts off).
 func (c *CPU) FlushTLBs() {
-	g := tlbGen.Add(1)
-	TLBFlushes.Add(1)
-	c.flushLocalTLB()
-	for id := 0; id < Possible; id++ {
-		o := &CPUs[id]
-		if o == c || !o.Online.Load() || SendIPI == nil {
-			continue
-		}
-		o.Post(WorkFlushTLB)
-		SendIPI(uint32(id))
-	}
+	g := c.RequestFlushTLBs()
 	start := ktime.Now()
 	for id := 0; id < Possible; id++ {
 		o := &CPUs[id]
@@ -96,7 +86,8 @@ var (
 
 // RequestFlushTLBs flushes this core's TLB and asks every other online
 // core to flush its own at its next interrupt, without waiting: it returns
-// the generation that TLBsFlushedSince then waits for. Frames unbound before
+// the generation every core's acknowledgement must reach (see TLBLag, and
+// FlushTLBs, which waits for it). Frames unbound before
 // the call may be freed once every core has flushed at that generation.
 func (c *CPU) RequestFlushTLBs() uint32 {
 	g := tlbGen.Add(1)
