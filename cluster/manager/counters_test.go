@@ -51,20 +51,7 @@ func TestSpillCountersFromManyCores(t *testing.T) {
 // one report delayed between updating the tree and recording what it sent,
 // is rare; this checks the outcome, it does not force the interleaving.)
 func TestReportFromManyCores(t *testing.T) {
-	topo, mem := banks(t, cluster.Spec{X: 2, Y: 1}, 2, 32<<20)
-	tree := make([]byte, dqdt.Size(topo)+dqdt.Align)
-	base := (uintptrOf(tree) + dqdt.Align - 1) &^ (dqdt.Align - 1)
-	tr, err := dqdt.New(topo, base, dqdt.Size(topo), dqdt.DefaultParams)
-	if err != nil {
-		t.Fatal(err)
-	}
-	var ms [2]Manager
-	for id := range ms {
-		if !ms[id].Init(id, &topo, 0, 256) {
-			t.Fatalf("cluster %d: Init failed", id)
-		}
-		ms[id].Report(&tr)
-	}
+	ms, tr, mem, tree := twoBanks(t)
 	m := &ms[0]
 	var wg sync.WaitGroup
 	for c := 0; c < 4; c++ {
@@ -77,7 +64,7 @@ func TestReportFromManyCores(t *testing.T) {
 						m.Pages.FreeRange(a, uintptr(1+i%7))
 					}
 				}
-				m.Report(&tr)
+				m.Report(tr)
 			}
 		}(c)
 	}
@@ -85,10 +72,10 @@ func TestReportFromManyCores(t *testing.T) {
 	if a, ok := m.Pages.AllocRun(5); !ok {
 		t.Fatal("no 5-page run left")
 	} else {
-		m.Report(&tr)
+		m.Report(tr)
 		m.Pages.FreeRange(a, 5)
 	}
-	m.Report(&tr)
+	m.Report(tr)
 	s, _ := tr.Cluster(0)
 	st := m.Pages.Stats()
 	for k := 0; k < dqdt.Orders; k++ {

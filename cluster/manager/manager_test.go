@@ -5,7 +5,6 @@ import (
 	"testing"
 
 	"almos/cluster"
-	"almos/dqdt"
 	"almos/mm"
 )
 
@@ -59,18 +58,7 @@ func TestInitBanksAndCaches(t *testing.T) {
 }
 
 func TestReport(t *testing.T) {
-	topo, mem := banks(t, cluster.Spec{X: 2, Y: 1}, 2, 32<<20)
-	tree := make([]byte, dqdt.Size(topo)+dqdt.Align)
-	base := (uintptrOf(tree) + dqdt.Align - 1) &^ (dqdt.Align - 1)
-	tr, err := dqdt.New(topo, base, dqdt.Size(topo), dqdt.DefaultParams)
-	if err != nil {
-		t.Fatal(err)
-	}
-	var ms [2]Manager
-	for id := range ms {
-		ms[id].Init(id, &topo, 0, 256)
-		ms[id].Report(&tr)
-	}
+	ms, tr, mem, tree := twoBanks(t)
 	// The tree knows where the memory is: a big request from cluster 0
 	// goes to cluster 1 once cluster 0 is drained.
 	for {
@@ -78,7 +66,7 @@ func TestReport(t *testing.T) {
 			break
 		}
 	}
-	ms[0].Report(&tr)
+	ms[0].Report(tr)
 	if c := tr.FindMemory(0, mm.MaxOrder, 1); c != 1 {
 		t.Errorf("FindMemory for a 4 MiB block near cluster 0: %d, want 1", c)
 	}
